@@ -1,0 +1,72 @@
+/**
+ * Every limit of the node in one place. Pure: imported by the model, the
+ * protocol, the node, the store and the UI alike. Change a number here and
+ * it changes everywhere; docs cite these names.
+ */
+
+/** Wire protocol version spoken on the `lvs` DataChannel (DESIGN.md §2). */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest accepted DataChannel frame, in bytes of UTF-8 text (DESIGN.md §2). */
+export const MAX_FRAME_BYTES = 16 * 1024;
+
+/** Largest accepted signaling frame (an SDP offer with many candidates fits easily). */
+export const MAX_SIGNAL_FRAME_BYTES = 64 * 1024;
+
+/** Largest |coordinate| accepted in a drift, an entropy sample or a replica. */
+export const MAX_COORDINATE = 1e6;
+
+/** Largest |component| of one cycle's diff (alpha + beta*pull + gamma*x stays far below on any sane network). */
+export const MAX_DIFF = 10;
+
+/** Longest peer name, in characters; longer names are rejected. */
+export const MAX_NAME_LENGTH = 64;
+
+/** Longest `bye` reason, in characters. */
+export const MAX_REASON_LENGTH = 200;
+
+/** A peer is fresh while its last message is at most this many of our cycles old (DESIGN.md §1). */
+export const DEFAULT_STALE_CYCLES = 10;
+
+/** A link that has been silent this many cycles is closed as dead and redialled. */
+export const DEAD_LINK_CYCLES = 50;
+
+/** A full `state` snapshot is sent to every peer every this many cycles. */
+export const SNAPSHOT_EVERY_CYCLES = 50;
+
+/** After asking a peer for `sync`, ask again at most this often (cycles) until a `state` arrives. */
+export const SYNC_RETRY_CYCLES = 10;
+
+/** Allowed cycle period, in milliseconds (DESIGN.md §1). */
+export const MIN_CYCLE_MS = 50;
+export const MAX_CYCLE_MS = 200;
+
+/** Most links a node keeps open by default (`maxPeers`). */
+export const DEFAULT_MAX_PEERS = 8;
+/** Hard ceiling on `maxPeers`, whatever the settings say. */
+export const MAX_PEERS_CEILING = 256;
+
+/** Peer records (connected or remembered) kept in memory; the oldest disconnected go first. */
+export const MAX_PEER_RECORDS = 1024;
+
+/** Addresses remembered per peer in the peer book. */
+export const MAX_ADDRESSES_PER_PEER = 8;
+
+/** Reconnect backoff: first retry after this, doubling up to the maximum, with jitter. */
+export const RECONNECT_MIN_MS = 1000;
+export const RECONNECT_MAX_MS = 60_000;
+
+/** A signaling session that has not produced an open DataChannel by then is abandoned. */
+export const SIGNAL_TIMEOUT_MS = 10_000;
+
+/** Smoothing factor of a peer's entropy intensity (exponential moving average of |u|). */
+export const INTENSITY_SMOOTHING = 0.2;
+
+/** The store is written at most this often while running (and always on shutdown). */
+export const STORE_WRITE_INTERVAL_MS = 1000;
+
+/** A node asked to stop says bye, saves and exits within this time, whatever its peers do. */
+export const SHUTDOWN_DEADLINE_MS = 2000;
+
+/** Default TCP port for signaling, status API and dashboard. */
+export const DEFAULT_PORT = 7710;

@@ -1,0 +1,154 @@
+/**
+ * Wire protocol v1 (DESIGN.md §2): the typed messages of the `lvs`
+ * DataChannel, one schema per message, and the one parser every inbound
+ * frame goes through. A frame either becomes a typed message or a rejection
+ * with a named reason; nothing here throws.
+ */
+import { z } from 'zod';
+import {
+  MAX_COORDINATE,
+  MAX_DIFF,
+  MAX_FRAME_BYTES,
+  MAX_NAME_LENGTH,
+  MAX_REASON_LENGTH,
+  PROTOCOL_VERSION,
+} from '../model/limits.js';
+
+const coordinate = z.number().min(-MAX_COORDINATE).max(MAX_COORDINATE);
+const point = z.tuple([coordinate, coordinate]);
+const diffComponent = z.number().min(-MAX_DIFF).max(MAX_DIFF);
+const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** vu and tc live in [0, 1]. */
+const unit = z.number().min(0).max(1);
+const version = z.number().int().min(1);
+
+export const nodeIdPattern = /^[A-Z2-7]{7}-[A-Z2-7]{7}-[A-Z2-7]{7}-[A-Z2-7]{5}$/;
+export const nodeId = z.string().regex(nodeIdPattern);
+export const nodeName = z.string().max(MAX_NAME_LENGTH);
+
+export const stateSnapshot = z.object({ drift: point, vu: unit, tc: unit });
+
+const schemas = {
+  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, name: nodeName, state: stateSnapshot, seq }),
+  ep: z.object({ type: z.literal('ep'), v: version, seq, e: point }),
+  sdm: z.object({ type: z.literal('sdm'), v: version, seq, diff: z.tuple([diffComponent, diffComponent]) }),
+  state: z.object({ type: z.literal('state'), v: version, seq, drift: point, vu: unit, tc: unit }),
+  sync: z.object({ type: z.literal('sync'), v: version }),
+  bye: z.object({ type: z.literal('bye'), v: version, reason: z.string().max(MAX_REASON_LENGTH) }),
+};
+
+export type MessageType = keyof typeof schemas;
+export type HelloMessage = z.infer<typeof schemas.hello>;
+export type EpMessage = z.infer<typeof schemas.ep>;
+export type SdmMessage = z.infer<typeof schemas.sdm>;
+export type StateMessage = z.infer<typeof schemas.state>;
+export type SyncMessage = z.infer<typeof schemas.sync>;
+export type ByeMessage = z.infer<typeof schemas.bye>;
+export type Message = HelloMessage | EpMessage | SdmMessage | StateMessage | SyncMessage | ByeMessage;
+
+/**
+ * Why a frame was dropped. The parser produces the first group; the node
+ * adds the ones that need per-peer context (order, identity).
+ */
+export const REJECT_REASONS = [
+  'binary-frame',
+  'frame-too-large',
+  'bad-json',
+  'not-an-object',
+  'bad-version',
+  'non-finite-number',
+  'coordinate-out-of-range',
+  'diff-out-of-range',
+  'invalid-fields',
+  'unknown-type',
+  // Node-level, with the peer's history in hand:
+  'before-hello',
+  'seq-went-back',
+  'id-mismatch',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+export type ParseResult =
+  | { readonly ok: true; readonly message: Message }
+  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+function reject(reason: RejectReason, detail: string): ParseResult {
+  return { ok: false, reason, detail };
+}
+
+/** UTF-8 length of a string without Node's Buffer or the DOM's TextEncoder. */
+export function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** JSON.parse turns 1e999 into Infinity; find such numbers before any schema sees them. */
+function findNonFinite(value: unknown, path: string, depth: number): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path || '(root)';
+  if (depth > 8 || value === null || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    const hit = findNonFinite(v, path ? `${path}.${k}` : k, depth + 1);
+    if (hit) return hit;
+  }
+  return null;
+}
+
+function isKnownType(t: unknown): t is MessageType {
+  return typeof t === 'string' && Object.prototype.hasOwnProperty.call(schemas, t);
+}
+
+/** Parses and validates one inbound DataChannel frame. Never throws. */
+export function parseFrame(frame: unknown): ParseResult {
+  if (typeof frame !== 'string') return reject('binary-frame', 'only text frames are accepted');
+  if (frame.length > MAX_FRAME_BYTES || (frame.length * 3 > MAX_FRAME_BYTES && utf8Length(frame) > MAX_FRAME_BYTES)) {
+    return reject('frame-too-large', `frame exceeds ${MAX_FRAME_BYTES} bytes`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(frame);
+  } catch {
+    return reject('bad-json', 'frame is not valid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return reject('not-an-object', 'frame is not a JSON object');
+  }
+  const { type, v } = value as { type?: unknown; v?: unknown };
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < PROTOCOL_VERSION) {
+    return reject('bad-version', `v must be an integer >= ${PROTOCOL_VERSION}`);
+  }
+  if (!isKnownType(type)) {
+    return reject('unknown-type', `unknown message type ${JSON.stringify(type)?.slice(0, 40)}`);
+  }
+  const nonFinite = findNonFinite(value, '', 0);
+  if (nonFinite) return reject('non-finite-number', `${nonFinite} is not a finite number`);
+  const parsed = schemas[type].safeParse(value);
+  if (parsed.success) return { ok: true, message: parsed.data as Message };
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.join('.') ?? '';
+  if (issue && (issue.code === 'too_big' || issue.code === 'too_small')) {
+    const field = issue.path[0];
+    if (type === 'sdm' && field === 'diff') return reject('diff-out-of-range', `diff component beyond ±${MAX_DIFF}`);
+    if (field === 'drift' || field === 'e' || (field === 'state' && issue.path[1] === 'drift')) {
+      return reject('coordinate-out-of-range', `${where} beyond ±${MAX_COORDINATE}`);
+    }
+  }
+  return reject('invalid-fields', `${type}: ${where || '(root)'} ${issue?.message ?? 'is invalid'}`);
+}
+
+/** Serialises an outbound message. Our own messages always pass our own schemas. */
+export function encodeMessage(message: Message): string {
+  return JSON.stringify(message);
+}
+
+export function validateMessage(message: Message): boolean {
+  return schemas[message.type].safeParse(message).success;
+}
