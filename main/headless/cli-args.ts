@@ -1,0 +1,167 @@
+/**
+ * Flags of the headless node, parsed with node:util and validated into
+ * RunOptions. Every mistake becomes one UsageError line (exit code 2).
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isIP } from 'node:net';
+import { MAX_COORDINATE } from '../model/limits.js';
+import { parsePeerAddress } from '../transport/address.js';
+import { validateSettingsPatch, type Settings } from '../store/schema.js';
+
+export class UsageError extends Error {}
+
+export interface RunOptions {
+  dataDir: string;
+  host: string;
+  peers: string[];
+  /** Settings given on the command line; they override and are saved to the store. */
+  settings: Partial<Settings>;
+  /** Starting drift for a node that has no saved state yet. */
+  drift: [number, number] | null;
+  seed: number | null;
+  awaitPeers: number;
+  logFormat: 'text' | 'json';
+  logCycles: boolean;
+  statusPublic: boolean;
+}
+
+export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME || join(homedir(), '.config');
+  return join(base, 'lvs-node');
+}
+
+export const HELP = `Usage: lvs-node [options]
+
+Runs one LVS drift node without a window: it links to its peers over WebRTC,
+runs the drift cycle, logs one line a second and serves its status on
+http://HOST:PORT/api/status (loopback clients only).
+
+Options:
+  --port N            TCP port for signaling and the status API (default 7710; 0 = any free port)
+  --host ADDR         address to listen on and to gather ICE candidates from (default 0.0.0.0 = all)
+  --data-dir DIR      where identity, state, peers and settings are kept (default ~/.config/lvs-node)
+  --peer HOST:PORT    a peer to link to and keep linked (repeat for several)
+  --name NAME         name shown to peers (default: this machine's host name)
+  --drift X,Y         starting drift, used only when the data dir has no saved state
+  --cycle-ms N        drift cycle period, 50-200 ms (default 100)
+  --alpha A           entropy weight (default 0.05)
+  --beta B            peer pull weight (default 0.1)
+  --gamma G           gravity toward the origin (default 0.001)
+  --max-peers N       most links kept open (default 8)
+  --seed N            draw entropy from a seeded PRNG instead of the OS (reproducible runs)
+  --await-peers N     hold the drift cycle until N peers are linked (default 0)
+  --log-format F      text or json (one JSON object per line) (default text)
+  --log-cycles        log every cycle, not just one line a second
+  --status-public     also answer /api/status for clients that are not on loopback
+  -h, --help          show this help
+  -v, --version       show the version
+
+Settings given here are saved in the data dir and used on the next start.
+`;
+
+function number(flag: string, raw: string | undefined, opts: { integer?: boolean } = {}): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || (opts.integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${flag} needs ${opts.integer ? 'a whole number' : 'a number'}, got "${raw}"`);
+  }
+  return value;
+}
+
+function parseDrift(raw: string | undefined): [number, number] | null {
+  if (raw === undefined) return null;
+  const parts = raw.split(',');
+  const values = parts.map((p) => Number(p));
+  if (parts.length !== 2 || parts.some((p) => p.trim() === '') || !values.every(Number.isFinite)) {
+    throw new UsageError(`--drift needs two numbers as X,Y (e.g. 5,1), got "${raw}"`);
+  }
+  if (values.some((v) => Math.abs(v) > MAX_COORDINATE)) throw new UsageError(`--drift coordinates must be within ±${MAX_COORDINATE}`);
+  return [values[0]!, values[1]!];
+}
+
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        peer: { type: 'string', multiple: true },
+        name: { type: 'string' },
+        drift: { type: 'string' },
+        'cycle-ms': { type: 'string' },
+        alpha: { type: 'string' },
+        beta: { type: 'string' },
+        gamma: { type: 'string' },
+        'max-peers': { type: 'string' },
+        seed: { type: 'string' },
+        'await-peers': { type: 'string' },
+        'log-format': { type: 'string' },
+        'log-cycles': { type: 'boolean' },
+        'status-public': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    // node:util's messages are one line already; drop its hint about positionals.
+    throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: 'help' };
+  if (v.version) return { kind: 'version' };
+
+  const host = v.host ?? '0.0.0.0';
+  if (isIP(host) === 0 && host !== 'localhost') throw new UsageError(`--host needs an IP address of this machine (e.g. 127.0.0.1 or 0.0.0.0), got "${host}"`);
+
+  const peers = (v.peer ?? []).map((raw) => {
+    const result = parsePeerAddress(raw);
+    if (!result.ok) throw new UsageError(`--peer ${result.error}`);
+    return result.address.text;
+  });
+
+  const patch: Record<string, unknown> = {};
+  const port = number('port', v.port, { integer: true });
+  if (port !== undefined) patch.port = port;
+  const cycleMs = number('cycle-ms', v['cycle-ms'], { integer: true });
+  if (cycleMs !== undefined) patch.cycleMs = cycleMs;
+  for (const key of ['alpha', 'beta', 'gamma'] as const) {
+    const value = number(key, v[key]);
+    if (value !== undefined) patch[key] = value;
+  }
+  const maxPeers = number('max-peers', v['max-peers'], { integer: true });
+  if (maxPeers !== undefined) patch.maxPeers = maxPeers;
+  if (v.name !== undefined) patch.name = v.name;
+  const checked = validateSettingsPatch(patch);
+  if (!checked.ok) throw new UsageError(checked.error);
+
+  const seed = number('seed', v.seed, { integer: true }) ?? null;
+  const awaitPeers = number('await-peers', v['await-peers'], { integer: true }) ?? 0;
+  if (awaitPeers < 0 || awaitPeers > 1000) throw new UsageError('--await-peers must be between 0 and 1000');
+  const logFormat = v['log-format'] ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format must be text or json, got "${logFormat}"`);
+
+  return {
+    kind: 'run',
+    options: {
+      dataDir: v['data-dir'] ?? defaultDataDir(env),
+      host,
+      peers,
+      settings: checked.settings,
+      drift: parseDrift(v.drift),
+      seed,
+      awaitPeers,
+      logFormat,
+      logCycles: v['log-cycles'] ?? false,
+      statusPublic: v['status-public'] ?? false,
+    },
+  };
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * `npm run node`: the headless node. User errors are one line and exit 2;
+ * SIGINT/SIGTERM say bye, save and exit 0 within SHUTDOWN_DEADLINE_MS.
+ */
+import { readFileSync } from 'node:fs';
+import { SHUTDOWN_DEADLINE_MS } from '../model/limits.js';
+import { ListenError } from '../server/http-server.js';
+import { StoreError } from '../store/store.js';
+import { HELP, parseCli, UsageError } from './cli-args.js';
+import { runNode, type RunningNode } from './run-node.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`lvs-node: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let command;
+  try {
+    command = parseCli(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) fail(`${err.message} (see --help)`, 2);
+    throw err;
+  }
+  if (command.kind === 'help') return void process.stdout.write(HELP);
+  if (command.kind === 'version') return void process.stdout.write(`lvs-node ${version()}\n`);
+
+  let running: RunningNode;
+  try {
+    running = await runNode(command.options, (line) => process.stdout.write(`${line}\n`));
+  } catch (err) {
+    if (err instanceof ListenError || err instanceof StoreError) fail(err.message, 2);
+    throw err;
+  }
+
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      running.store.close();
+      fail(`second ${signal}: state saved, exiting now`, 130);
+    }
+    // If a peer or the native library hangs, still save and leave on time.
+    const deadline = setTimeout(() => {
+      running.store.close();
+      process.stderr.write(`lvs-node: shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; state saved, exiting\n`);
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS - 200);
+    deadline.unref();
+    void running.stop('shutdown').then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+process.on('uncaughtException', (err) => {
+  // A bug, not a user error: keep the stack, it is what a bug report needs.
+  process.stderr.write(`lvs-node: internal error: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
+
+void main();

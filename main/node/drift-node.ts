@@ -1,0 +1,435 @@
+/**
+ * The drift node: runs the cycle on a timer, keeps a replica per peer from
+ * their snapshots and diffs, talks wire protocol v1 over whatever Transport
+ * it is given, and reports everything as events (cycles, peers, log lines)
+ * that the headless runner, the store and a UI subscribe to.
+ */
+import { agreement, driftStep, sampleEntropy, type DriftParams, type Vec2 } from '../model/drift.js';
+import {
+  DEAD_LINK_CYCLES,
+  DEFAULT_STALE_CYCLES,
+  MAX_PEER_RECORDS,
+  PROTOCOL_VERSION,
+  SNAPSHOT_EVERY_CYCLES,
+  SYNC_RETRY_CYCLES,
+} from '../model/limits.js';
+import { encodeMessage, parseFrame, type Message, type RejectReason } from '../protocol/messages.js';
+import type { Link, Transport } from '../transport/transport.js';
+import { Dialer } from './dialer.js';
+import { Emitter } from './emitter.js';
+import { cryptoRandom } from './entropy.js';
+import { PeerRecord, type PeerStatus } from './peer.js';
+
+export interface NodeState {
+  drift: [number, number];
+  vu: number;
+  tc: number;
+  cycle: number;
+}
+
+export interface DriftNodeOptions {
+  id: string;
+  name: string;
+  transport: Transport;
+  params: DriftParams;
+  cycleMs: number;
+  maxPeers: number;
+  initial: NodeState;
+  staleCycles?: number;
+  /** Uniform [0, 1) source for entropy and jitter; crypto by default, seeded in tests. */
+  random?: () => number;
+  /** Hold the drift step until this many peers are linked (the demo starts both nodes in step). */
+  awaitPeers?: number;
+}
+
+export interface CycleEvent {
+  cycle: number;
+  drift: [number, number];
+  diff: [number, number];
+  entropy: [number, number];
+  vu: number;
+  tc: number;
+  freshPeers: number;
+  at: number;
+}
+
+export type PeerEventKind = 'linked' | 'hello' | 'unlinked' | 'stale' | 'fresh' | 'rejected';
+export interface PeerEvent {
+  kind: PeerEventKind;
+  peer: PeerStatus;
+  detail: string;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export interface LogEvent {
+  level: LogLevel;
+  message: string;
+  at: number;
+}
+
+export interface NodeEvents {
+  cycle: CycleEvent;
+  peer: PeerEvent;
+  log: LogEvent;
+}
+
+export interface NodeStatus {
+  id: string;
+  name: string;
+  cycle: number;
+  state: { drift: [number, number]; vu: number; tc: number };
+  peers: PeerStatus[];
+  config: { cycleMs: number; alpha: number; beta: number; gamma: number; maxPeers: number; staleCycles: number };
+  running: boolean;
+  paused: boolean;
+  waitingForPeers: boolean;
+  uptimeMs: number;
+  cyclesPerSecond: number;
+  messages: { in: number; out: number };
+  rejects: Partial<Record<RejectReason, number>>;
+}
+
+export class DriftNode {
+  readonly events = new Emitter<NodeEvents>((event, err) => {
+    console.error(`lvs-node: a ${event} listener failed: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  readonly id: string;
+  private name: string;
+  private readonly transport: Transport;
+  private params: DriftParams;
+  private cycleMs: number;
+  private maxPeers: number;
+  private readonly staleCycles: number;
+  private readonly random: () => number;
+  private readonly awaitPeers: number;
+  private readonly dialer: Dialer;
+  private readonly peers = new Map<string, PeerRecord>();
+  private readonly rejects = new Map<RejectReason, number>();
+  private drift: [number, number];
+  private vu: number;
+  private tc: number;
+  private cycle: number;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private nextCycleAt = 0;
+  private running = false;
+  private paused = false;
+  private stopping: Promise<void> | null = null;
+  private startedAt = 0;
+  private startCycle = 0;
+  private messagesIn = 0;
+  private messagesOut = 0;
+
+  constructor(options: DriftNodeOptions) {
+    this.id = options.id;
+    this.name = options.name;
+    this.transport = options.transport;
+    this.params = options.params;
+    this.cycleMs = options.cycleMs;
+    this.maxPeers = options.maxPeers;
+    this.staleCycles = options.staleCycles ?? DEFAULT_STALE_CYCLES;
+    this.random = options.random ?? cryptoRandom();
+    this.awaitPeers = options.awaitPeers ?? 0;
+    this.drift = [options.initial.drift[0], options.initial.drift[1]];
+    this.vu = options.initial.vu;
+    this.tc = options.initial.tc;
+    this.cycle = options.initial.cycle;
+    this.transport.setHandler({
+      onLink: (link) => this.onLink(link),
+      onFrame: (link, frame) => this.onFrame(link, frame),
+      onUnlink: (link, reason) => this.onUnlink(link, reason),
+    });
+    this.transport.setAdmission((peerId) => this.peers.get(peerId)?.link != null || this.linkedCount() < this.maxPeers);
+    this.dialer = new Dialer(this.transport, {
+      isLinked: (peerId) => this.peers.get(peerId)?.link != null,
+      log: (level, message) => this.log(level, message),
+      random: this.random,
+    });
+  }
+
+  /** Starts the cycle timer. */
+  start(): void {
+    if (this.running || this.stopping) return;
+    this.running = true;
+    this.startedAt = Date.now();
+    this.startCycle = this.cycle;
+    this.nextCycleAt = performance.now() + this.cycleMs;
+    this.timer = setTimeout(() => this.tick(), this.cycleMs);
+  }
+
+  /** Keeps the node linked to `address` (host:port), redialling with backoff. */
+  addPeer(address: string): boolean {
+    return this.dialer.add(address);
+  }
+
+  dialTargets() {
+    return this.dialer.list();
+  }
+
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    this.log('info', paused ? 'drift cycle paused' : 'drift cycle resumed');
+  }
+
+  /** Applies new parameters from the next cycle on. Callers validate them first. */
+  configure(update: { params?: DriftParams; cycleMs?: number; maxPeers?: number; name?: string }): void {
+    if (update.params) this.params = update.params;
+    if (update.cycleMs) this.cycleMs = update.cycleMs;
+    if (update.maxPeers) this.maxPeers = update.maxPeers;
+    if (update.name !== undefined) this.name = update.name;
+  }
+
+  /** One drift cycle. The timer calls it; deterministic tests call it directly. */
+  runCycle(): void {
+    if (this.stopping) return;
+    if (this.paused || this.linkedHelloCount() < this.awaitPeers) {
+      this.heartbeat();
+      return;
+    }
+    this.cycle++;
+    const fresh: Vec2[] = [];
+    for (const peer of this.peers.values()) {
+      const isFresh = peer.isFresh(this.cycle, this.staleCycles);
+      if (isFresh) fresh.push(peer.replica!);
+      if (isFresh !== peer.wasFresh) this.freshnessChanged(peer, isFresh);
+      if (peer.link && this.cycle - peer.lastHeardCycle > DEAD_LINK_CYCLES) {
+        peer.link.close(`silent for ${DEAD_LINK_CYCLES} cycles`);
+      }
+    }
+    const u = sampleEntropy(this.random);
+    const step = driftStep(this.drift, fresh, u, this.params);
+    this.drift = step.drift;
+    this.vu = agreement(this.drift, fresh);
+    this.tc = 1;
+    const ep = encodeMessage({ type: 'ep', v: PROTOCOL_VERSION, seq: this.cycle, e: u });
+    const sdm = encodeMessage({ type: 'sdm', v: PROTOCOL_VERSION, seq: this.cycle, diff: step.diff });
+    const snapshot = this.cycle % SNAPSHOT_EVERY_CYCLES === 0 ? this.stateFrame() : null;
+    for (const peer of this.peers.values()) {
+      if (!peer.link) continue;
+      this.sendFrame(peer, ep);
+      this.sendFrame(peer, sdm);
+      if (snapshot) this.sendFrame(peer, snapshot);
+    }
+    this.events.emit('cycle', {
+      cycle: this.cycle,
+      drift: [this.drift[0], this.drift[1]],
+      diff: step.diff,
+      entropy: u,
+      vu: this.vu,
+      tc: this.tc,
+      freshPeers: fresh.length,
+      at: Date.now(),
+    });
+  }
+
+  /** A node that holds its step still tells its peers it is alive, so they do not drop it as dead. */
+  private heartbeat(): void {
+    const frame = this.stateFrame();
+    for (const peer of this.peers.values()) if (peer.link && peer.helloed) this.sendFrame(peer, frame);
+  }
+
+  get state(): NodeState {
+    return { drift: [this.drift[0], this.drift[1]], vu: this.vu, tc: this.tc, cycle: this.cycle };
+  }
+
+  status(): NodeStatus {
+    const elapsed = this.running ? (Date.now() - this.startedAt) / 1000 : 0;
+    return {
+      id: this.id,
+      name: this.name,
+      cycle: this.cycle,
+      state: { drift: [this.drift[0], this.drift[1]], vu: this.vu, tc: this.tc },
+      peers: [...this.peers.values()].map((p) => p.status(this.cycle, this.staleCycles)),
+      config: { cycleMs: this.cycleMs, ...this.params, maxPeers: this.maxPeers, staleCycles: this.staleCycles },
+      running: this.running,
+      paused: this.paused,
+      waitingForPeers: this.linkedHelloCount() < this.awaitPeers,
+      uptimeMs: this.running ? Date.now() - this.startedAt : 0,
+      cyclesPerSecond: elapsed > 0 ? (this.cycle - this.startCycle) / elapsed : 0,
+      messages: { in: this.messagesIn, out: this.messagesOut },
+      rejects: Object.fromEntries(this.rejects),
+    };
+  }
+
+  /**
+   * Says bye to every peer, stops the timer and the dialer, and shuts the
+   * transport down. Resolves once everything is closed; idempotent.
+   */
+  stop(reason = 'shutdown'): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.dialer.stop();
+      const bye = encodeMessage({ type: 'bye', v: PROTOCOL_VERSION, reason });
+      let said = 0;
+      for (const peer of this.peers.values()) if (peer.link && this.sendFrame(peer, bye)) said++;
+      // Give the bye frames a moment on the wire before the channels close under them.
+      if (said > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.transport.shutdown();
+      this.running = false;
+    })();
+    return this.stopping;
+  }
+
+  private tick(): void {
+    this.timer = null;
+    if (this.stopping) return;
+    this.runCycle();
+    const now = performance.now();
+    this.nextCycleAt += this.cycleMs;
+    // A process that was suspended or starved skips the missed cycles instead of bursting through them.
+    if (this.nextCycleAt < now) this.nextCycleAt = now + this.cycleMs;
+    this.timer = setTimeout(() => this.tick(), this.nextCycleAt - now);
+  }
+
+  private stateFrame(): string {
+    return encodeMessage({ type: 'state', v: PROTOCOL_VERSION, seq: this.cycle, drift: this.drift, vu: this.vu, tc: this.tc });
+  }
+
+  private hello(): string {
+    return encodeMessage({
+      type: 'hello',
+      v: PROTOCOL_VERSION,
+      id: this.id,
+      name: this.name,
+      state: { drift: this.drift, vu: this.vu, tc: this.tc },
+      seq: this.cycle,
+    });
+  }
+
+  private sendFrame(peer: PeerRecord, frame: string): boolean {
+    if (!peer.link || !peer.link.send(frame)) return false;
+    peer.messagesOut++;
+    this.messagesOut++;
+    return true;
+  }
+
+  private linkedCount(): number {
+    let n = 0;
+    for (const peer of this.peers.values()) if (peer.link) n++;
+    return n;
+  }
+
+  private linkedHelloCount(): number {
+    let n = 0;
+    for (const peer of this.peers.values()) if (peer.link && peer.helloed) n++;
+    return n;
+  }
+
+  private peerRecord(id: string): PeerRecord {
+    let peer = this.peers.get(id);
+    if (!peer) {
+      if (this.peers.size >= MAX_PEER_RECORDS) this.forgetOldestDisconnected();
+      peer = new PeerRecord(id);
+      this.peers.set(id, peer);
+    }
+    return peer;
+  }
+
+  private forgetOldestDisconnected(): void {
+    let oldest: PeerRecord | null = null;
+    for (const peer of this.peers.values()) {
+      if (!peer.link && (!oldest || peer.lastHeardCycle < oldest.lastHeardCycle)) oldest = peer;
+    }
+    if (oldest) this.peers.delete(oldest.id);
+  }
+
+  private onLink(link: Link): void {
+    if (this.stopping) {
+      link.close('shutting down');
+      return;
+    }
+    const peer = this.peerRecord(link.peerId);
+    peer.attach(link, this.cycle);
+    this.sendFrame(peer, this.hello());
+    this.peerEvent('linked', peer, `linked ${link.dialledAddress ? 'to' : 'from'} ${link.remoteAddress}`);
+  }
+
+  private onUnlink(link: Link, reason: string): void {
+    const peer = this.peers.get(link.peerId);
+    if (!peer || peer.link !== link) return;
+    peer.link = null;
+    peer.helloed = false;
+    peer.wasFresh = false;
+    this.peerEvent('unlinked', peer, reason);
+    if (!this.stopping) this.dialer.linkLost(peer.id);
+  }
+
+  private onFrame(link: Link, frame: string | Uint8Array): void {
+    const peer = this.peers.get(link.peerId);
+    if (!peer || peer.link !== link || this.stopping) return;
+    peer.messagesIn++;
+    this.messagesIn++;
+    const parsed = parseFrame(frame);
+    if (!parsed.ok) {
+      if (parsed.reason === 'unknown-type') this.countReject(peer, parsed.reason, parsed.detail, 'debug');
+      else this.countReject(peer, parsed.reason, parsed.detail, 'warn');
+      return;
+    }
+    this.handle(peer, parsed.message);
+  }
+
+  private handle(peer: PeerRecord, message: Message): void {
+    const result = peer.apply(message, this.cycle);
+    switch (result.kind) {
+      case 'hello':
+        this.sendFrame(peer, this.stateFrame());
+        this.peerEvent('hello', peer, `hello from ${peer.name || peer.id}`);
+        return;
+      case 'sync-requested':
+        this.sendFrame(peer, this.stateFrame());
+        return;
+      case 'gap':
+        this.askForSnapshot(peer, `diffs ${result.expected}..${result.got - 1} missing`);
+        return;
+      case 'bye':
+        this.log('info', `${this.peerLabel(peer)} said bye (${result.reason})`);
+        peer.link?.close(`bye: ${result.reason}`);
+        return;
+      case 'rejected':
+        this.countReject(peer, result.reason, result.detail, 'warn');
+        if (result.reason === 'id-mismatch') peer.link?.close('hello id does not match the signaled id');
+        else if (result.reason === 'coordinate-out-of-range') this.askForSnapshot(peer, result.detail);
+        return;
+      case 'ok':
+        return;
+    }
+  }
+
+  private askForSnapshot(peer: PeerRecord, why: string): void {
+    if (peer.syncAskedAt !== null && this.cycle - peer.syncAskedAt < SYNC_RETRY_CYCLES) return;
+    peer.syncAskedAt = this.cycle;
+    this.log('info', `asking ${this.peerLabel(peer)} for a snapshot: ${why}`);
+    this.sendFrame(peer, encodeMessage({ type: 'sync', v: PROTOCOL_VERSION }));
+  }
+
+  private countReject(peer: PeerRecord, reason: RejectReason, detail: string, level: LogLevel): void {
+    peer.countReject(reason);
+    this.rejects.set(reason, (this.rejects.get(reason) ?? 0) + 1);
+    const count = peer.rejects.get(reason)!;
+    // Log the first few of each reason per peer, then every 1000th, so garbage cannot flood the log.
+    if (count <= 3 || count % 1000 === 0) {
+      this.log(level, `rejected frame from ${this.peerLabel(peer)}: ${reason} (${detail}); ${count} so far`);
+    }
+    if (count === 1) this.peerEvent('rejected', peer, `${reason}: ${detail}`);
+  }
+
+  private freshnessChanged(peer: PeerRecord, fresh: boolean): void {
+    peer.wasFresh = fresh;
+    if (fresh) this.peerEvent('fresh', peer, 'pulling again');
+    else this.peerEvent('stale', peer, `no message for more than ${this.staleCycles} cycles`);
+  }
+
+  private peerLabel(peer: PeerRecord): string {
+    return peer.name ? `${peer.name} (${peer.id.slice(0, 7)})` : peer.id.slice(0, 7);
+  }
+
+  private peerEvent(kind: PeerEventKind, peer: PeerRecord, detail: string): void {
+    if (kind !== 'rejected') this.log(kind === 'stale' || kind === 'unlinked' ? 'warn' : 'info', `peer ${this.peerLabel(peer)} ${kind}: ${detail}`);
+    this.events.emit('peer', { kind, peer: peer.status(this.cycle, this.staleCycles), detail });
+  }
+
+  private log(level: LogLevel, message: string): void {
+    this.events.emit('log', { level, message, at: Date.now() });
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * What a node knows about one peer: its replica (rebuilt from `state`
+ * snapshots and advanced by SDM diffs in seq order), freshness, entropy
+ * intensity, and counters of what it sent us, including rejects by reason.
+ */
+import { INTENSITY_SMOOTHING, MAX_COORDINATE } from '../model/limits.js';
+import type { Message, RejectReason } from '../protocol/messages.js';
+import type { Link } from '../transport/transport.js';
+
+export interface PeerStatus {
+  id: string;
+  name: string;
+  drift: [number, number] | null;
+  intensity: number;
+  connected: boolean;
+  fresh: boolean;
+  lastSeenCycles: number | null;
+  address: string | null;
+  /** The host:port we dialled to reach this peer (worth keeping in the peer book), null for inbound links. */
+  dialledAddress: string | null;
+  messagesIn: number;
+  messagesOut: number;
+  rejects: Partial<Record<RejectReason, number>>;
+}
+
+/** What applying one inbound message did, so the node knows what to answer. */
+export type Applied =
+  | { kind: 'ok' }
+  | { kind: 'hello' }
+  | { kind: 'sync-requested' }
+  | { kind: 'gap'; expected: number; got: number }
+  | { kind: 'bye'; reason: string }
+  | { kind: 'rejected'; reason: RejectReason; detail: string };
+
+export class PeerRecord {
+  name = '';
+  link: Link | null = null;
+  address: string | null = null;
+  helloed = false;
+  replica: [number, number] | null = null;
+  /** Highest seq seen in any message (seq never goes back). */
+  lastSeq = -1;
+  /** seq of the last diff applied to the replica (or of the snapshot it was rebuilt from). */
+  lastDiffSeq = -1;
+  /** Our cycle when the peer last sent a valid message; -Infinity before any. */
+  lastHeardCycle = Number.NEGATIVE_INFINITY;
+  intensity = 0;
+  /** Our cycle when we last asked for a snapshot, or null when the replica is in sync. */
+  syncAskedAt: number | null = null;
+  wasFresh = false;
+  messagesIn = 0;
+  messagesOut = 0;
+  readonly rejects = new Map<RejectReason, number>();
+
+  constructor(readonly id: string) {}
+
+  countReject(reason: RejectReason): void {
+    this.rejects.set(reason, (this.rejects.get(reason) ?? 0) + 1);
+  }
+
+  isFresh(cycle: number, staleCycles: number): boolean {
+    return this.helloed && this.replica !== null && cycle - this.lastHeardCycle <= staleCycles;
+  }
+
+  /** Resets what only made sense for the previous link (a new link starts with a new hello). */
+  attach(link: Link, cycle: number): void {
+    this.link = link;
+    // The open link counts as hearing from the peer: a peer that never says hello is dropped as dead like a silent one.
+    this.lastHeardCycle = cycle;
+    this.address = link.remoteAddress;
+    this.helloed = false;
+    this.lastSeq = -1;
+    this.lastDiffSeq = -1;
+    this.syncAskedAt = null;
+  }
+
+  /** Applies one parsed message received at our cycle `cycle`. Never throws. */
+  apply(message: Message, cycle: number): Applied {
+    if (message.type === 'bye') return { kind: 'bye', reason: message.reason };
+    if (message.type === 'hello') {
+      if (message.id !== this.id) return { kind: 'rejected', reason: 'id-mismatch', detail: `hello claims id ${message.id}` };
+      this.helloed = true;
+      this.name = message.name;
+      this.replica = [message.state.drift[0], message.state.drift[1]];
+      this.lastSeq = message.seq;
+      this.lastDiffSeq = message.seq;
+      this.lastHeardCycle = cycle;
+      this.syncAskedAt = null;
+      return { kind: 'hello' };
+    }
+    if (!this.helloed) return { kind: 'rejected', reason: 'before-hello', detail: `${message.type} before hello` };
+    if (message.type === 'sync') {
+      this.lastHeardCycle = cycle;
+      return { kind: 'sync-requested' };
+    }
+    if (message.seq < this.lastSeq) {
+      return { kind: 'rejected', reason: 'seq-went-back', detail: `${message.type} seq ${message.seq} after ${this.lastSeq}` };
+    }
+    switch (message.type) {
+      case 'ep': {
+        const magnitude = Math.hypot(message.e[0], message.e[1]);
+        this.intensity += INTENSITY_SMOOTHING * (magnitude - this.intensity);
+        break;
+      }
+      case 'state':
+        this.replica = [message.drift[0], message.drift[1]];
+        this.lastDiffSeq = message.seq;
+        this.syncAskedAt = null;
+        break;
+      case 'sdm': {
+        if (message.seq <= this.lastDiffSeq) {
+          return { kind: 'rejected', reason: 'seq-went-back', detail: `diff seq ${message.seq} already applied` };
+        }
+        const replica = this.replica!;
+        const x = replica[0] + message.diff[0];
+        const y = replica[1] + message.diff[1];
+        if (Math.abs(x) > MAX_COORDINATE || Math.abs(y) > MAX_COORDINATE) {
+          return { kind: 'rejected', reason: 'coordinate-out-of-range', detail: `diff would move the replica beyond ±${MAX_COORDINATE}` };
+        }
+        const expected = this.lastDiffSeq + 1;
+        this.lastSeq = message.seq;
+        this.lastDiffSeq = message.seq;
+        this.lastHeardCycle = cycle;
+        replica[0] = x;
+        replica[1] = y;
+        // A gap means diffs were lost: the replica is off until a snapshot replaces it.
+        if (message.seq !== expected) return { kind: 'gap', expected, got: message.seq };
+        return { kind: 'ok' };
+      }
+    }
+    this.lastSeq = message.seq;
+    this.lastHeardCycle = cycle;
+    return { kind: 'ok' };
+  }
+
+  status(cycle: number, staleCycles: number): PeerStatus {
+    return {
+      id: this.id,
+      name: this.name,
+      drift: this.replica ? [this.replica[0], this.replica[1]] : null,
+      intensity: this.intensity,
+      connected: this.link !== null,
+      fresh: this.isFresh(cycle, staleCycles),
+      lastSeenCycles: Number.isFinite(this.lastHeardCycle) ? cycle - this.lastHeardCycle : null,
+      address: this.address,
+      dialledAddress: this.link?.dialledAddress ?? null,
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+      rejects: Object.fromEntries(this.rejects),
+    };
+  }
+}

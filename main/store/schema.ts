@@ -1,0 +1,146 @@
+/**
+ * The store file (DESIGN.md §3): one zod schema is the source of truth; the
+ * TypeScript types are inferred from it and the JSON Schema that `conf`
+ * validates every write with is derived from it, so the two can't disagree.
+ * Objects are strict on purpose: JSON Schema output says
+ * `additionalProperties: false`, and a zod schema that merely stripped
+ * unknown keys would accept files that conf then refuses.
+ */
+import type { Options, Schema } from 'conf';
+import { z } from 'zod';
+import {
+  DEFAULT_MAX_PEERS,
+  DEFAULT_PORT,
+  MAX_ADDRESSES_PER_PEER,
+  MAX_COORDINATE,
+  MAX_CYCLE_MS,
+  MAX_NAME_LENGTH,
+  MAX_PEERS_CEILING,
+  MAX_PEER_RECORDS,
+  MIN_CYCLE_MS,
+} from '../model/limits.js';
+import { nodeIdPattern } from '../protocol/messages.js';
+
+export const STORE_SCHEMA_VERSION = 1;
+
+/** A DNS name is at most 253 characters; brackets and ":65535" fit in the rest. */
+const MAX_ADDRESS_LENGTH = 300;
+/** "host:port" or "[v6]:port"; the host part is what we connected to, not resolved here. */
+const addressPattern = /^(?:\[[^\]\s]+\]|[^\s:[\]]+):[0-9]{1,5}$/;
+
+function intIn(min: number, max: number) {
+  return z.number().int().min(min).max(max).describe(`an integer from ${min} to ${max}`);
+}
+function numberIn(min: number, max: number) {
+  return z.number().min(min).max(max).describe(`a number from ${min} to ${max}`);
+}
+
+export const identitySchema = z.strictObject({
+  id: z.string().regex(nodeIdPattern),
+  publicKey: z.string(),
+  privateKey: z.string(),
+});
+
+const coordinate = z.number().min(-MAX_COORDINATE).max(MAX_COORDINATE);
+const unit = z.number().min(0).max(1);
+
+export const stateSchema = z.strictObject({
+  drift: z.tuple([coordinate, coordinate]),
+  vu: unit,
+  tc: unit,
+  cycle: z.number().int().min(0),
+});
+
+export const peerBookEntrySchema = z.strictObject({
+  id: z.string().regex(nodeIdPattern),
+  name: z.string().max(MAX_NAME_LENGTH),
+  addresses: z.array(z.string().max(MAX_ADDRESS_LENGTH).regex(addressPattern)).max(MAX_ADDRESSES_PER_PEER),
+  lastSeen: z.number().int().min(0),
+});
+
+export const settingsShape = {
+  port: intIn(0, 65535),
+  cycleMs: intIn(MIN_CYCLE_MS, MAX_CYCLE_MS),
+  // One entropy step moves a node by alpha; more than a unit step swamps the pull.
+  alpha: numberIn(0, 1),
+  // Two nodes' distance is multiplied by (1 - 2*beta) each cycle (DESIGN.md §1):
+  // above 0.5 the factor turns negative and the pair overshoots, swapping sides
+  // every cycle instead of closing in (at beta = 1 forever, above it diverging).
+  beta: numberIn(0, 0.5),
+  // A node keeps weight 1 - beta - gamma on its own drift; with beta <= 0.5 this
+  // bound keeps that weight non-negative, so gravity never flips a node across the origin.
+  gamma: numberIn(0, 0.5),
+  discovery: z.boolean().describe('true or false'),
+  maxPeers: intIn(1, MAX_PEERS_CEILING),
+  // Empty means "use the hostname", decided at run time so a renamed machine follows.
+  name: z.string().max(MAX_NAME_LENGTH).describe(`a string of at most ${MAX_NAME_LENGTH} characters`),
+};
+
+export const settingsSchema = z.strictObject(settingsShape);
+
+export const storeSchema = z.strictObject({
+  schemaVersion: z.literal(STORE_SCHEMA_VERSION),
+  identity: identitySchema,
+  state: stateSchema,
+  peers: z.array(peerBookEntrySchema).max(MAX_PEER_RECORDS),
+  settings: settingsSchema,
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type StoredState = z.infer<typeof stateSchema>;
+export type PeerBookEntry = z.infer<typeof peerBookEntrySchema>;
+export type StoreData = z.infer<typeof storeSchema>;
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  port: DEFAULT_PORT,
+  cycleMs: 100,
+  alpha: 0.05,
+  beta: 0.1,
+  gamma: 0.001,
+  discovery: true,
+  maxPeers: DEFAULT_MAX_PEERS,
+  name: '',
+});
+
+/** conf takes the root's `properties` apart from the rest of the root schema. */
+export function confSchemas(): { schema: Schema<StoreData>; rootSchema: NonNullable<Options<StoreData>['rootSchema']> } {
+  const { properties, ...rootSchema } = z.toJSONSchema(storeSchema);
+  return {
+    schema: properties as Schema<StoreData>,
+    rootSchema: rootSchema as NonNullable<Options<StoreData>['rootSchema']>,
+  };
+}
+
+function shown(value: unknown): string {
+  if (typeof value === 'string' && value.length > 40) return `a string of ${value.length} characters`;
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
+function isSettingsKey(key: string): key is keyof Settings {
+  return Object.prototype.hasOwnProperty.call(settingsShape, key);
+}
+
+/**
+ * Checks a partial settings update field by field, so the one-line error
+ * names the field and its allowed range rather than zod's generic wording.
+ */
+export function validateSettingsPatch(
+  patch: unknown,
+): { ok: true; settings: Partial<Settings> } | { ok: false; error: string } {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+    return { ok: false, error: 'settings must be an object of fields to change' };
+  }
+  const settings: Partial<Record<keyof Settings, unknown>> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (!isSettingsKey(key)) {
+      return { ok: false, error: `unknown setting ${shown(key)} (known: ${Object.keys(settingsShape).join(', ')})` };
+    }
+    const field = settingsShape[key];
+    if (!field.safeParse(value).success) {
+      return { ok: false, error: `${key} must be ${field.description ?? 'valid'} (got ${shown(value)})` };
+    }
+    settings[key] = value;
+  }
+  return { ok: true, settings: settings as Partial<Settings> };
+}

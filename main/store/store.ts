@@ -1,0 +1,359 @@
+/**
+ * The node's one JSON store (DESIGN.md §3), written through `conf` so the
+ * headless node and the desktop app (electron-store, built on conf) share
+ * the file format. conf itself either throws on a bad file or, with
+ * `clearInvalidConfig`, silently empties it; both would lose the identity,
+ * so the file is read, migrated and checked here before conf ever sees it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Conf from 'conf';
+import type { z } from 'zod';
+import { checkIdentity, createIdentity, type Identity } from '../identity/identity.js';
+import { MAX_ADDRESSES_PER_PEER, MAX_PEER_RECORDS, STORE_WRITE_INTERVAL_MS } from '../model/limits.js';
+import { migrate } from './migrations.js';
+import {
+  DEFAULT_SETTINGS,
+  STORE_SCHEMA_VERSION,
+  confSchemas,
+  peerBookEntrySchema,
+  settingsSchema,
+  stateSchema,
+  storeSchema,
+  validateSettingsPatch,
+  type PeerBookEntry,
+  type Settings,
+  type StoreData,
+  type StoredState,
+} from './schema.js';
+
+export type StoreLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** A failure the user has to act on, in one line. */
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+const CONFIG_NAME = 'lvs-node';
+const FILE_NAME = `${CONFIG_NAME}.json`;
+/** `atomically` writes `<file>.tmp-<10 digits><6 hex>` then renames it; a killed writer leaves one behind. */
+const LEFTOVER_TEMP_FILE = /^lvs-node\.json\.tmp-\d{10}[0-9a-f]{6}$/;
+
+/** Alone, a node agrees with itself and trusts no one less (DESIGN.md §1). */
+const INITIAL_STATE: StoredState = { drift: [0, 0], vu: 1, tc: 1, cycle: 0 };
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function errorCode(error: unknown): unknown {
+  return error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+}
+
+function describeIssues(error: z.ZodError): string {
+  const [first, ...others] = error.issues;
+  if (!first) return 'invalid';
+  const where = first.path.join('.') || '(root)';
+  return `${where}: ${first.message}${others.length > 0 ? ` (and ${others.length} more problems)` : ''}`;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+interface Loaded {
+  data: StoreData;
+  createdIdentity: boolean;
+  setAside: string | null;
+}
+
+function freshStore(settings: Settings): StoreData {
+  return {
+    schemaVersion: STORE_SCHEMA_VERSION,
+    identity: createIdentity(),
+    state: { ...INITIAL_STATE },
+    peers: [],
+    settings,
+  };
+}
+
+function removeLeftoverTempFiles(dir: string, log: StoreLog): void {
+  const leftovers = fs.readdirSync(dir).filter((name) => LEFTOVER_TEMP_FILE.test(name));
+  for (const name of leftovers) fs.rmSync(path.join(dir, name), { force: true });
+  if (leftovers.length > 0) {
+    log('info', `removed ${leftovers.length} temporary file(s) left in ${dir} by an interrupted write`);
+  }
+}
+
+/**
+ * Moves a bad file aside and keeps every section of it that still checks
+ * out on its own: losing a peer book is a nuisance, losing the identity
+ * changes who this node is, so that one is reported loudly.
+ */
+function salvage(file: string, candidate: unknown, problem: string, freshSettings: Settings, log: StoreLog): Loaded {
+  const sections = isObject(candidate) ? candidate : {};
+  const identity = checkIdentity(sections['identity']);
+  const state = stateSchema.safeParse(sections['state']);
+  const settings = settingsSchema.safeParse(sections['settings']);
+  const seen = new Set<string>();
+  const peers: PeerBookEntry[] = [];
+  for (const entry of Array.isArray(sections['peers']) ? sections['peers'] : []) {
+    const parsed = peerBookEntrySchema.safeParse(entry);
+    if (parsed.success && !seen.has(parsed.data.id) && peers.length < MAX_PEER_RECORDS) {
+      seen.add(parsed.data.id);
+      peers.push(parsed.data);
+    }
+  }
+
+  const aside = `${file}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
+  try {
+    fs.renameSync(file, aside);
+  } catch (error) {
+    throw new StoreError(`${file} is unreadable (${problem}) and could not be moved aside: ${messageOf(error)}`);
+  }
+  const kept = [
+    identity ? 'identity' : null,
+    state.success ? 'state' : null,
+    peers.length > 0 ? `${peers.length} peer record(s)` : null,
+    settings.success ? 'settings' : null,
+  ].filter((s) => s !== null);
+  log(
+    'warn',
+    `store ${file} was unreadable (${problem}); moved it to ${aside} and started from defaults` +
+      (kept.length > 0 ? `, keeping its ${kept.join(', ')}` : ''),
+  );
+  const data: StoreData = {
+    schemaVersion: STORE_SCHEMA_VERSION,
+    identity: identity ?? createIdentity(),
+    state: state.success ? state.data : { ...INITIAL_STATE },
+    peers,
+    settings: settings.success ? settings.data : freshSettings,
+  };
+  if (!identity) {
+    log(
+      'error',
+      `THE NODE IDENTITY COULD NOT BE RECOVERED: this node now has the NEW id ${data.identity.id}; ` +
+        `the old file is kept at ${aside}`,
+    );
+  }
+  return { data, createdIdentity: !identity, setAside: aside };
+}
+
+function load(file: string, freshSettings: Settings, log: StoreLog): Loaded {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return { data: freshStore(freshSettings), createdIdentity: true, setAside: null };
+    throw new StoreError(`cannot read ${file}: ${messageOf(error)}`);
+  }
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return salvage(file, undefined, `not valid JSON: ${messageOf(error)}`, freshSettings, log);
+  }
+
+  const migrated = migrate(raw);
+  if (!migrated.ok) {
+    if (migrated.newer) throw new StoreError(`${file}: ${migrated.error}; the file was left untouched`);
+    return salvage(file, raw, migrated.error, freshSettings, log);
+  }
+  const parsed = storeSchema.safeParse(migrated.data);
+  if (!parsed.success) return salvage(file, migrated.data, describeIssues(parsed.error), freshSettings, log);
+  if (!checkIdentity(parsed.data.identity)) {
+    return salvage(file, migrated.data, 'its identity keys do not match each other or its id', freshSettings, log);
+  }
+  if (migrated.from < STORE_SCHEMA_VERSION) {
+    log('info', `migrated ${file} from store schema v${migrated.from} to v${STORE_SCHEMA_VERSION}`);
+  }
+  return { data: parsed.data, createdIdentity: false, setAside: null };
+}
+
+export class NodeStore {
+  readonly path: string;
+  readonly identity: Identity;
+  readonly createdIdentity: boolean;
+  readonly setAside: string | null;
+
+  readonly #conf: Conf<StoreData>;
+  readonly #log: StoreLog;
+  #state: StoredState;
+  #settings: Settings;
+  /** Replaced, never mutated, so the array handed out by `peers` stays as it was. */
+  #peers: readonly PeerBookEntry[];
+  #dirty = false;
+  #timer: NodeJS.Timeout | null = null;
+  #lastWriteAt = -Infinity;
+  #closed = false;
+  #failing = false;
+
+  private constructor(conf: Conf<StoreData>, loaded: Loaded, log: StoreLog) {
+    this.#conf = conf;
+    this.#log = log;
+    this.path = conf.path;
+    this.identity = Object.freeze(loaded.data.identity);
+    this.createdIdentity = loaded.createdIdentity;
+    this.setAside = loaded.setAside;
+    this.#state = loaded.data.state;
+    this.#settings = loaded.data.settings;
+    this.#peers = loaded.data.peers;
+  }
+
+  /**
+   * `defaults` are the settings of a store that has none: a first start, or
+   * a file whose settings section was lost.
+   */
+  static open(dataDir: string, options: { log: StoreLog; defaults?: Partial<Settings> }): NodeStore {
+    const dir = path.resolve(dataDir);
+    const checkedDefaults = validateSettingsPatch(options.defaults ?? {});
+    if (!checkedDefaults.ok) throw new StoreError(`invalid default settings: ${checkedDefaults.error}`);
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      removeLeftoverTempFiles(dir, options.log);
+    } catch (error) {
+      throw new StoreError(`cannot use data directory ${dir}: ${messageOf(error)}`);
+    }
+    const loaded = load(path.join(dir, FILE_NAME), { ...DEFAULT_SETTINGS, ...checkedDefaults.settings }, options.log);
+
+    // By now the file is absent, valid, or an old layout whose migration is in
+    // `loaded`: conf writes `defaults` (our data) in the first and last case,
+    // and clearInvalidConfig is what lets it replace the old layout instead of throwing.
+    let conf: Conf<StoreData>;
+    try {
+      conf = new Conf<StoreData>({
+        cwd: dir,
+        configName: CONFIG_NAME,
+        configFileMode: 0o600,
+        ...confSchemas(),
+        defaults: loaded.data,
+        clearInvalidConfig: true,
+        accessPropertiesByDotNotation: false,
+      });
+    } catch (error) {
+      throw new StoreError(`cannot write ${path.join(dir, FILE_NAME)}: ${messageOf(error)}`);
+    }
+    return new NodeStore(conf, loaded, options.log);
+  }
+
+  get state(): StoredState {
+    const s = this.#state;
+    return { ...s, drift: [s.drift[0], s.drift[1]] };
+  }
+
+  /** Throws RangeError for a state the file could not hold (the next start would reject it). */
+  setState(state: StoredState): void {
+    const parsed = stateSchema.safeParse(state);
+    if (!parsed.success) throw new RangeError(`invalid node state: ${describeIssues(parsed.error)}`);
+    this.#state = parsed.data;
+    this.#markDirty();
+  }
+
+  get settings(): Settings {
+    return { ...this.#settings };
+  }
+
+  updateSettings(patch: Partial<Settings>): Settings {
+    const checked = validateSettingsPatch(patch);
+    if (!checked.ok) throw new StoreError(checked.error);
+    const previous = this.#settings;
+    this.#settings = { ...previous, ...checked.settings };
+    this.#dirty = true;
+    try {
+      this.flush();
+    } catch (error) {
+      this.#settings = previous;
+      throw error;
+    }
+    return this.settings;
+  }
+
+  get peers(): readonly PeerBookEntry[] {
+    return this.#peers;
+  }
+
+  /** Throws RangeError for a record the file could not hold. */
+  rememberPeer(id: string, address: string | null, name: string, now: number): void {
+    const known = this.#peers.find((p) => p.id === id)?.addresses ?? [];
+    const addresses =
+      address === null ? known : [address, ...known.filter((a) => a !== address)].slice(0, MAX_ADDRESSES_PER_PEER);
+    const parsed = peerBookEntrySchema.safeParse({ id, name, addresses, lastSeen: now });
+    if (!parsed.success) throw new RangeError(`invalid peer record: ${describeIssues(parsed.error)}`);
+    const peers = [parsed.data, ...this.#peers.filter((p) => p.id !== id)];
+    if (peers.length > MAX_PEER_RECORDS) {
+      // The peer just seen stays even if its clock says otherwise.
+      let oldest = 1;
+      for (let i = 2; i < peers.length; i++) {
+        if (peers[i]!.lastSeen < peers[oldest]!.lastSeen) oldest = i;
+      }
+      peers.splice(oldest, 1);
+    }
+    this.#peers = peers;
+    this.#markDirty();
+  }
+
+  /** Throws StoreError if the write fails; the change stays pending, retried in the background until close(). */
+  flush(): void {
+    this.#cancelTimer();
+    if (this.#dirty) this.#writeNow();
+  }
+
+  /** After close, changes are still kept in memory, but only an explicit flush() or close() writes them. */
+  close(): void {
+    this.#closed = true;
+    this.flush();
+  }
+
+  #markDirty(): void {
+    this.#dirty = true;
+    this.#scheduleWrite();
+  }
+
+  #scheduleWrite(): void {
+    if (this.#timer !== null || this.#closed) return;
+    const wait = Math.max(0, this.#lastWriteAt + STORE_WRITE_INTERVAL_MS - performance.now());
+    this.#timer = setTimeout(() => this.#writeInBackground(), wait);
+    // A pending write must not keep the process alive; shutdown calls close().
+    this.#timer.unref();
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer === null) return;
+    clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #writeInBackground(): void {
+    this.#timer = null;
+    if (!this.#dirty) return;
+    try {
+      this.#writeNow();
+    } catch (error) {
+      // Once per outage: a full disk would otherwise log every second.
+      if (!this.#failing) this.#log('error', `${messageOf(error)}; retrying every ${STORE_WRITE_INTERVAL_MS} ms`);
+      this.#failing = true;
+      return;
+    }
+    if (this.#failing) this.#log('info', `writing ${this.path} works again`);
+    this.#failing = false;
+  }
+
+  #writeNow(): void {
+    this.#lastWriteAt = performance.now();
+    try {
+      this.#conf.store = {
+        schemaVersion: STORE_SCHEMA_VERSION,
+        identity: this.identity,
+        state: this.#state,
+        peers: [...this.#peers],
+        settings: this.#settings,
+      };
+    } catch (error) {
+      this.#scheduleWrite();
+      throw new StoreError(`cannot write ${this.path}: ${messageOf(error)}`);
+    }
+    this.#dirty = false;
+  }
+}

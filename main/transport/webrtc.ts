@@ -1,0 +1,839 @@
+/**
+ * WebRtcTransport: links to peers over one node-datachannel DataChannel
+ * (`lvs`, reliable and ordered) each, set up through a transient JSON
+ * signaling session on a WebSocket at ws://host:port/signal (DESIGN.md §2,
+ * frames in ./signaling.ts).
+ *
+ * Conflict rules, applied by both ends with nothing but what each end sees,
+ * so they agree without extra messages. A "session" is one signaling
+ * WebSocket plus the PeerConnection it sets up; its dialer is the node that
+ * opened the WebSocket. When a session learns its peer's id and instance
+ * (acceptor: from the dialer's hello; dialer: from the acceptor's hello) it
+ * is compared with every other session and link to the same peer id:
+ *
+ * 1. Different instance: the peer restarted; the newer session wins. A
+ *    pending older session is aborted at once; an open older link is closed
+ *    (onUnlink reason 'replaced') when the newer link opens.
+ * 2. Same instance, opposite dialers (simultaneous dial, or a dial crossing
+ *    an open link): the session dialled by the lower id (string compare)
+ *    wins. A pending loser is refused/aborted at once (close code 4002); an
+ *    open loser stays usable until the winner opens, then is closed with
+ *    onUnlink reason 'duplicate'. So an established link is replaced only by
+ *    a link that actually opened.
+ * 3. Same instance, same dialer (a redial): the acceptor decides, newest
+ *    wins (the older is closed with 4002 if pending, or 'replaced' when the
+ *    new one opens); the dialer never decides here, it follows the acceptor.
+ *    This lets a node replace a link it considers dead while the other side
+ *    still thinks it open.
+ *
+ * Dial promises of a losing session follow the winner: they resolve with
+ * the peer id when the winning link opens (at once if it is open already),
+ * and reject only if the winner fails. Callers only want "a link to that
+ * address exists"; 'duplicate' is reported when no winner is known.
+ *
+ * Admission is asked once per session, when the peer id is known, unless the
+ * peer already has an open link (a replacement does not add a peer).
+ *
+ * Handler calls: onUnlink is delivered synchronously (also from
+ * link.close()), before the onLink of a replacing link; onLink comes before
+ * the dial promise resolves; nothing is delivered for a link after its
+ * onUnlink; exceptions thrown by the handler are logged and swallowed.
+ */
+import { randomBytes } from 'node:crypto';
+import type * as http from 'node:http';
+import type * as stream from 'node:stream';
+import type { DataChannel, RtcConfig } from 'node-datachannel';
+import { WebSocket, WebSocketServer, type ClientOptions, type RawData, type ServerOptions } from 'ws';
+import { MAX_SIGNAL_FRAME_BYTES, SIGNAL_TIMEOUT_MS } from '../model/limits.js';
+import { nodeIdPattern } from '../protocol/messages.js';
+import { acquireNative, type NativeLease, type NativeLog, type NativePeer } from './native.js';
+import {
+  SIGNAL_VERSION,
+  SignalClose,
+  closeReason,
+  encodeSignalFrame,
+  formatSocketAddress,
+  parseSignalAddress,
+  parseSignalFrame,
+  type SignalFrame,
+  type SignalHello,
+} from './signaling.js';
+import { DialError, type Link, type Transport, type TransportHandler } from './transport.js';
+
+/** Label of the one DataChannel a link uses. */
+export const LVS_CHANNEL_LABEL = 'lvs';
+
+/** Inbound signaling sessions allowed in flight at once; more are answered 503. */
+export const MAX_PENDING_INBOUND_SESSIONS = 32;
+
+/** Remote ICE candidates accepted per session (each one makes libjuice send checks to that address). */
+export const MAX_REMOTE_CANDIDATES = 32;
+
+/** How long a closing signaling WebSocket waits for the peer's close frame. */
+const WS_CLOSE_TIMEOUT_MS = 2000;
+
+export interface WebRtcTransportOptions {
+  /** Our node id (DESIGN.md §3 format). */
+  localId: string;
+  /**
+   * ICE bind address (RtcConfig.bindAddress). With '127.0.0.1' libjuice only
+   * gathers loopback candidates: tests use it so no traffic leaves loopback.
+   */
+  bindAddress?: string;
+  /** ICE servers, "stun:host:port"; default none: host candidates only (LAN). */
+  iceServers?: string[];
+  log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
+}
+
+/** What a WebRtcLink needs from its session. */
+export interface LinkBackend {
+  isOpen(): boolean;
+  send(data: string | Uint8Array): boolean;
+  close(reason: string): void;
+}
+
+export class WebRtcLink implements Link {
+  constructor(
+    readonly peerId: string,
+    readonly peerInstance: string,
+    readonly dialledAddress: string | undefined,
+    readonly remoteAddress: string,
+    private readonly backend: LinkBackend,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.backend.isOpen();
+  }
+
+  send(frame: string): boolean {
+    if (typeof frame !== 'string') return false;
+    return this.backend.send(frame);
+  }
+
+  /** Sends one binary frame (not part of Link: the protocol is text; tests and tools use it). */
+  sendBinary(data: Uint8Array): boolean {
+    if (!(data instanceof Uint8Array)) return false;
+    return this.backend.send(data);
+  }
+
+  close(reason: string): void {
+    this.backend.close(reason);
+  }
+}
+
+type Role = 'dialer' | 'acceptor';
+type Phase = 'signaling' | 'open' | 'closed';
+
+interface Waiter {
+  resolve(peerId: string): void;
+  reject(error: DialError): void;
+}
+
+let sessionCounter = 0;
+
+class Session {
+  readonly n = ++sessionCounter;
+  phase: Phase = 'signaling';
+  peerId: string | undefined;
+  peerInstance: string | undefined;
+  /** Node id of the side that opened the WebSocket; known with the peer id. */
+  dialerId: string | undefined;
+  peer: NativePeer | undefined;
+  dc: DataChannel | undefined;
+  link: WebRtcLink | undefined;
+  timer: NodeJS.Timeout | undefined;
+  readonly waiters: Waiter[] = [];
+  gotHello = false;
+  sentOffer = false;
+  gotOffer = false;
+  gotAnswer = false;
+  localDescriptionSent = false;
+  remoteDescriptionSet = false;
+  readonly pendingLocalCandidates: Array<{ candidate: string; mid: string }> = [];
+  readonly pendingRemoteCandidates: Array<{ candidate: string; mid: string }> = [];
+  remoteCandidates = 0;
+
+  constructor(
+    readonly role: Role,
+    readonly ws: WebSocket,
+    readonly remoteAddress: string,
+    readonly dialledAddress: string | undefined,
+  ) {}
+
+  get label(): string {
+    return `#${this.n} ${this.role === 'dialer' ? '→' : '←'} ${this.peerId ?? this.remoteAddress}`;
+  }
+
+  /** Both descriptions are exchanged: the WebSocket is no longer needed for the connection to come up. */
+  get negotiated(): boolean {
+    return this.role === 'dialer' ? this.sentOffer && this.gotAnswer : this.gotOffer && this.localDescriptionSent;
+  }
+}
+
+function noopHandler(): TransportHandler {
+  return { onLink() {}, onFrame() {}, onUnlink() {} };
+}
+
+function toUint8(data: Buffer | ArrayBuffer): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function closeWs(ws: WebSocket, code: number, reason: string): void {
+  try {
+    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    else if (ws.readyState === WebSocket.OPEN) ws.close(code, closeReason(reason));
+  } catch {
+    ws.terminate();
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
+
+export class WebRtcTransport implements Transport {
+  readonly localId: string;
+  readonly instance: string;
+  private handler: TransportHandler = noopHandler();
+  private admit: (peerId: string) => boolean = () => true;
+  private readonly sessions = new Set<Session>();
+  /** Open sessions by peer id: at most one per peer. */
+  private readonly links = new Map<string, Session>();
+  private readonly sockets = new Set<WebSocket>();
+  private readonly wss: WebSocketServer;
+  private readonly rtcConfig: RtcConfig;
+  private readonly logFn: NativeLog | undefined;
+  private lease: NativeLease | undefined;
+  private closing = false;
+  private shutdownPromise: Promise<void> | undefined;
+
+  constructor(options: WebRtcTransportOptions) {
+    if (typeof options.localId !== 'string' || !nodeIdPattern.test(options.localId)) {
+      throw new TypeError(`WebRtcTransport: localId ${JSON.stringify(options.localId)} is not a node id`);
+    }
+    const iceServers = options.iceServers ?? [];
+    for (const server of iceServers) {
+      // libdatachannel accepts garbage here silently; catch typos early.
+      if (typeof server !== 'string' || !/^(stun|stuns|turn|turns):[^\s]+$/.test(server)) {
+        throw new TypeError(`WebRtcTransport: ice server ${JSON.stringify(server)} is not "stun:host:port"`);
+      }
+    }
+    this.localId = options.localId;
+    this.instance = randomBytes(12).toString('base64url');
+    this.logFn = options.log;
+    this.rtcConfig = { iceServers: [...iceServers] };
+    if (options.bindAddress !== undefined) this.rtcConfig.bindAddress = options.bindAddress;
+    const serverOptions: ServerOptions & { closeTimeout?: number } = {
+      noServer: true,
+      maxPayload: MAX_SIGNAL_FRAME_BYTES,
+      perMessageDeflate: false,
+      clientTracking: false,
+      closeTimeout: WS_CLOSE_TIMEOUT_MS,
+    };
+    this.wss = new WebSocketServer(serverOptions);
+  }
+
+  setHandler(handler: TransportHandler): void {
+    this.handler = handler;
+  }
+
+  setAdmission(admit: (peerId: string) => boolean): void {
+    this.admit = admit;
+  }
+
+  /** Open links, for diagnostics and tests. */
+  openLinks(): WebRtcLink[] {
+    return [...this.links.values()].flatMap((s) => (s.link ? [s.link] : []));
+  }
+
+  /** Signaling sessions not yet open, for diagnostics and tests. */
+  get pendingSessions(): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.phase === 'signaling') n++;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- dialling
+
+  dial(address: string): Promise<string> {
+    if (this.closing) return Promise.reject(new DialError('closed', 'transport is shut down'));
+    const parsed = parseSignalAddress(address);
+    if (!parsed.ok) {
+      return Promise.reject(
+        new DialError('unreachable', `invalid address ${JSON.stringify(address)?.slice(0, 80)}: ${parsed.detail}`),
+      );
+    }
+    const target = parsed.value;
+    return new Promise<string>((resolve, reject) => {
+      const clientOptions: ClientOptions & { closeTimeout?: number } = {
+        maxPayload: MAX_SIGNAL_FRAME_BYTES,
+        handshakeTimeout: SIGNAL_TIMEOUT_MS,
+        perMessageDeflate: false,
+        followRedirects: false,
+        closeTimeout: WS_CLOSE_TIMEOUT_MS,
+      };
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(target.url, clientOptions);
+      } catch (err) {
+        reject(new DialError('unreachable', `cannot connect to ${target.address}: ${(err as Error).message}`));
+        return;
+      }
+      const s = new Session('dialer', ws, target.address, target.address);
+      s.waiters.push({ resolve, reject });
+      this.startSession(s);
+      ws.on('open', () => {
+        if (s.phase !== 'signaling') return;
+        this.sendSignal(s, { type: 'hello', v: SIGNAL_VERSION, id: this.localId, instance: this.instance });
+      });
+      ws.on('unexpected-response', (req, res) => {
+        req.destroy();
+        this.endSession(
+          s,
+          new DialError('refused', `${target.address} answered HTTP ${res.statusCode ?? '?'} instead of signaling`),
+        );
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- accepting
+
+  /** The node's HTTP server owns the port and routes WebSocket upgrades on path /signal here. */
+  handleSignalUpgrade(req: http.IncomingMessage, socket: stream.Duplex, head: Buffer): void {
+    const refuse = (status: string): void => {
+      try {
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      } catch {
+        // socket already gone
+      }
+      socket.destroy();
+    };
+    if (this.closing) return refuse('503 Service Unavailable');
+    let inbound = 0;
+    for (const s of this.sessions) if (s.role === 'acceptor' && s.phase === 'signaling') inbound++;
+    if (inbound >= MAX_PENDING_INBOUND_SESSIONS) {
+      this.log('warn', `refusing signaling from ${formatSocketAddress(req.socket.remoteAddress, req.socket.remotePort)}: too many pending sessions`);
+      return refuse('503 Service Unavailable');
+    }
+    try {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+    } catch (err) {
+      this.log('warn', `signaling upgrade failed: ${(err as Error).message}`);
+      socket.destroy();
+    }
+  }
+
+  private accept(ws: WebSocket, req: http.IncomingMessage): void {
+    const remote = formatSocketAddress(req.socket.remoteAddress, req.socket.remotePort);
+    if (this.closing) {
+      closeWs(ws, SignalClose.shutdown, 'shutting down');
+      ws.on('error', () => {});
+      return;
+    }
+    const s = new Session('acceptor', ws, remote, undefined);
+    this.startSession(s);
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  private startSession(s: Session): void {
+    this.sessions.add(s);
+    this.sockets.add(s.ws);
+    s.timer = setTimeout(() => {
+      this.endSession(s, new DialError('timeout', `no open DataChannel within ${SIGNAL_TIMEOUT_MS} ms`), {
+        code: SignalClose.timeout,
+        reason: 'timeout',
+      });
+    }, SIGNAL_TIMEOUT_MS);
+    s.ws.on('message', (data, isBinary) => this.onSignalMessage(s, data, isBinary));
+    s.ws.on('error', (err) => this.onSignalError(s, err));
+    s.ws.on('close', (code, reason) => {
+      this.sockets.delete(s.ws);
+      this.onSignalClose(s, code, reason.toString('utf8'));
+    });
+    this.log('debug', `signaling ${s.label} started`);
+  }
+
+  private sendSignal(s: Session, frame: SignalFrame): void {
+    if (s.ws.readyState !== WebSocket.OPEN) return;
+    try {
+      s.ws.send(encodeSignalFrame(frame));
+    } catch (err) {
+      this.log('debug', `signaling ${s.label}: send failed: ${(err as Error).message}`);
+    }
+  }
+
+  private protocolError(s: Session, detail: string): void {
+    this.log('info', `signaling ${s.label}: protocol error: ${detail}`);
+    this.endSession(s, new DialError('protocol', `signaling with ${s.remoteAddress}: ${detail}`), {
+      code: SignalClose.protocol,
+      reason: detail,
+    });
+  }
+
+  private onSignalError(s: Session, err: Error & { code?: string }): void {
+    if (s.phase !== 'signaling') return;
+    const code = err.code ?? '';
+    let error: DialError;
+    if (UNREACHABLE_CODES.has(code)) {
+      error = new DialError('unreachable', `${s.remoteAddress} is unreachable (${code})`);
+    } else if (/handshake has timed out/i.test(err.message)) {
+      error = new DialError('timeout', `${s.remoteAddress}: signaling handshake timed out`);
+    } else if (code.startsWith('WS_ERR_') || err instanceof RangeError) {
+      error = new DialError('protocol', `signaling with ${s.remoteAddress}: ${err.message}`);
+    } else {
+      error = new DialError('unreachable', `${s.remoteAddress}: ${err.message}`);
+    }
+    this.log('debug', `signaling ${s.label}: ${err.message}`);
+    // ws closes the socket itself after an error (1009 for oversize frames).
+    this.endSession(s, error);
+  }
+
+  private onSignalClose(s: Session, code: number, reason: string): void {
+    if (s.phase !== 'signaling') return;
+    // A normal close after the descriptions are exchanged: the other side's
+    // channel opened first; ours follows (or the session times out).
+    if (code === 1000 && s.negotiated) return;
+    const why = reason ? `: ${reason}` : '';
+    let error: DialError;
+    let winner: Session | undefined;
+    switch (code) {
+      case SignalClose.protocol:
+        error = new DialError('protocol', `${s.remoteAddress} refused the session${why}`);
+        break;
+      case SignalClose.self:
+        error = new DialError('self', `${s.remoteAddress} is this node (own id)`);
+        break;
+      case SignalClose.duplicate:
+        error = new DialError('duplicate', `${s.remoteAddress}: another connection to ${s.peerId ?? 'that node'} wins`);
+        winner = this.winnerFor(s);
+        break;
+      case SignalClose.full:
+        error = new DialError('full', `${s.remoteAddress} refused the session (no room)${why}`);
+        break;
+      case SignalClose.timeout:
+        error = new DialError('timeout', `${s.remoteAddress} timed out the session`);
+        break;
+      case SignalClose.shutdown:
+        error = new DialError('refused', `${s.remoteAddress} is shutting down`);
+        break;
+      case 1002:
+      case 1003:
+      case 1007:
+      case 1009:
+        error = new DialError('protocol', `${s.remoteAddress} closed signaling (code ${code})${why}`);
+        break;
+      default:
+        error =
+          code >= 4000 && code <= 4999
+            ? new DialError('refused', `${s.remoteAddress} refused the session (code ${code})${why}`)
+            : new DialError('unreachable', `signaling with ${s.remoteAddress} closed early (code ${code})${why}`);
+    }
+    this.endSession(s, error, undefined, winner);
+  }
+
+  private onSignalMessage(s: Session, data: RawData, isBinary: boolean): void {
+    if (s.phase !== 'signaling') return;
+    if (isBinary) return this.protocolError(s, 'binary frame');
+    const parsed = parseSignalFrame(rawToString(data));
+    if (!parsed.ok) return this.protocolError(s, parsed.detail);
+    const frame = parsed.frame;
+    if (!s.gotHello && frame.type !== 'hello') return this.protocolError(s, `${frame.type} before hello`);
+    switch (frame.type) {
+      case 'hello':
+        if (s.gotHello) return this.protocolError(s, 'second hello');
+        s.gotHello = true;
+        return this.onHello(s, frame);
+      case 'offer':
+        if (s.role !== 'acceptor' || s.gotOffer) return this.protocolError(s, 'unexpected offer');
+        s.gotOffer = true;
+        return this.onOffer(s, frame.sdp);
+      case 'answer':
+        if (s.role !== 'dialer' || !s.sentOffer || s.gotAnswer) return this.protocolError(s, 'unexpected answer');
+        s.gotAnswer = true;
+        return this.onAnswer(s, frame.sdp);
+      case 'candidate':
+        if (++s.remoteCandidates > MAX_REMOTE_CANDIDATES) return this.protocolError(s, 'too many candidates');
+        if (!s.remoteDescriptionSet) {
+          s.pendingRemoteCandidates.push({ candidate: frame.candidate, mid: frame.mid });
+          return;
+        }
+        return this.addRemoteCandidate(s, frame.candidate, frame.mid);
+    }
+  }
+
+  private onHello(s: Session, hello: SignalHello): void {
+    if (hello.id === this.localId) {
+      this.log('info', `signaling ${s.label}: peer has our own id`);
+      return this.endSession(s, new DialError('self', `${s.remoteAddress} is this node (own id)`), {
+        code: SignalClose.self,
+        reason: 'self',
+      });
+    }
+    s.peerId = hello.id;
+    s.peerInstance = hello.instance;
+    s.dialerId = s.role === 'dialer' ? this.localId : hello.id;
+
+    if (!this.links.has(hello.id) && !this.safeAdmit(hello.id)) {
+      this.log('info', `signaling ${s.label}: admission refused`);
+      return this.endSession(s, new DialError('full', `link to ${hello.id} refused: no room (admission)`), {
+        code: SignalClose.full,
+        reason: 'full',
+      });
+    }
+    if (!this.resolveConflicts(s)) return;
+
+    if (s.role === 'acceptor') {
+      this.sendSignal(s, { type: 'hello', v: SIGNAL_VERSION, id: this.localId, instance: this.instance });
+    } else {
+      this.startOffer(s);
+    }
+  }
+
+  /**
+   * Applies the conflict rules (see the module comment) to a session that
+   * just learnt its peer. Returns false if `s` lost (it is ended then).
+   */
+  private resolveConflicts(s: Session): boolean {
+    const peerId = s.peerId!;
+    const preferredDialer = this.localId < peerId ? this.localId : peerId;
+    for (const o of [...this.sessions]) {
+      if (o === s || o.phase === 'closed' || o.peerId !== peerId || o.peerInstance === undefined) continue;
+      if (o.peerInstance !== s.peerInstance) {
+        // The peer restarted: the newer session wins; an open link goes when s opens.
+        if (o.phase === 'signaling') this.supersede(o, s, 'peer restarted');
+        continue;
+      }
+      if (o.dialerId !== s.dialerId) {
+        if (s.dialerId === preferredDialer) {
+          if (o.phase === 'signaling') this.supersede(o, s, 'simultaneous dial: lower id wins');
+          // an open loser stays until s opens
+        } else {
+          this.log('debug', `signaling ${s.label}: loses to ${o.label} (lower id dials)`);
+          this.endSession(
+            s,
+            new DialError('duplicate', `another connection to ${peerId} wins`),
+            { code: SignalClose.duplicate, reason: 'duplicate' },
+            o,
+          );
+          return false;
+        }
+      } else if (s.role === 'acceptor' && o.phase === 'signaling') {
+        // Same dialer redialled: the acceptor decides, newest wins.
+        this.supersede(o, s, 'redialled');
+      }
+    }
+    return true;
+  }
+
+  /** Ends pending session `o` in favour of `winner`; `o`'s dial promises follow the winner. */
+  private supersede(o: Session, winner: Session, why: string): void {
+    this.log('debug', `signaling ${o.label}: superseded by ${winner.label} (${why})`);
+    this.endSession(
+      o,
+      new DialError('duplicate', `another connection to ${o.peerId ?? o.remoteAddress} wins`),
+      { code: SignalClose.duplicate, reason: 'duplicate' },
+      winner,
+    );
+  }
+
+  /** The session a refused duplicate's dial promises should follow: the open link, else a pending session. */
+  private winnerFor(s: Session): Session | undefined {
+    if (!s.peerId) return undefined;
+    const open = this.links.get(s.peerId);
+    if (open) return open;
+    for (const o of this.sessions) {
+      if (o !== s && o.phase === 'signaling' && o.peerId === s.peerId) return o;
+    }
+    return undefined;
+  }
+
+  private createPeer(s: Session): NativePeer | undefined {
+    try {
+      if (!this.lease) this.lease = acquireNative(this.logFn);
+      const peer = this.lease.createPeer(`lvs-${s.n}`, this.rtcConfig, (state) => this.onPeerState(s, state));
+      s.peer = peer;
+      peer.pc.onLocalDescription((sdp, type) => this.onLocalDescription(s, sdp, type));
+      peer.pc.onLocalCandidate((candidate, mid) => this.onLocalCandidate(s, candidate, mid));
+      return peer;
+    } catch (err) {
+      this.log('warn', `cannot create PeerConnection: ${(err as Error).message}`);
+      this.endSession(s, new DialError('unreachable', `cannot create PeerConnection: ${(err as Error).message}`), {
+        code: SignalClose.protocol,
+        reason: 'internal error',
+      });
+      return undefined;
+    }
+  }
+
+  private startOffer(s: Session): void {
+    const peer = this.createPeer(s);
+    if (!peer) return;
+    try {
+      const dc = peer.createDataChannel(LVS_CHANNEL_LABEL, {}); // reliable and ordered by default
+      this.wireChannel(s, dc);
+    } catch (err) {
+      this.protocolError(s, `cannot create DataChannel: ${(err as Error).message}`);
+    }
+  }
+
+  private onOffer(s: Session, sdp: string): void {
+    const peer = this.createPeer(s);
+    if (!peer) return;
+    try {
+      peer.pc.onDataChannel((dc) => this.onRemoteChannel(s, dc));
+      peer.pc.setRemoteDescription(sdp, 'offer');
+    } catch (err) {
+      return this.protocolError(s, `bad offer: ${(err as Error).message}`);
+    }
+    this.remoteDescriptionReady(s);
+  }
+
+  private onAnswer(s: Session, sdp: string): void {
+    try {
+      s.peer?.pc.setRemoteDescription(sdp, 'answer');
+    } catch (err) {
+      return this.protocolError(s, `bad answer: ${(err as Error).message}`);
+    }
+    this.remoteDescriptionReady(s);
+  }
+
+  private remoteDescriptionReady(s: Session): void {
+    if (s.phase === 'closed') return;
+    s.remoteDescriptionSet = true;
+    for (const c of s.pendingRemoteCandidates.splice(0)) this.addRemoteCandidate(s, c.candidate, c.mid);
+  }
+
+  private addRemoteCandidate(s: Session, candidate: string, mid: string): void {
+    try {
+      s.peer?.pc.addRemoteCandidate(candidate, mid);
+    } catch (err) {
+      // One unusable candidate (e.g. an address family we do not bind) is not fatal.
+      this.log('debug', `signaling ${s.label}: candidate ignored: ${(err as Error).message}`);
+    }
+  }
+
+  private onLocalDescription(s: Session, sdp: string, type: string): void {
+    if (s.phase !== 'signaling') return;
+    const expected = s.role === 'dialer' ? 'offer' : 'answer';
+    if (type.toLowerCase() !== expected) {
+      this.log('warn', `signaling ${s.label}: unexpected local ${type}`);
+      return;
+    }
+    if (s.localDescriptionSent) return;
+    s.localDescriptionSent = true;
+    if (s.role === 'dialer') {
+      s.sentOffer = true;
+      this.sendSignal(s, { type: 'offer', sdp });
+    } else {
+      this.sendSignal(s, { type: 'answer', sdp });
+    }
+    // Native callbacks of different kinds are not ordered: candidates that
+    // overtook the description are sent now, after it.
+    for (const c of s.pendingLocalCandidates.splice(0)) this.sendSignal(s, { type: 'candidate', ...c });
+  }
+
+  private onLocalCandidate(s: Session, candidate: string, mid: string): void {
+    if (s.phase !== 'signaling') return;
+    if (!s.localDescriptionSent) {
+      s.pendingLocalCandidates.push({ candidate, mid });
+      return;
+    }
+    this.sendSignal(s, { type: 'candidate', candidate, mid });
+  }
+
+  private onRemoteChannel(s: Session, dc: DataChannel): void {
+    s.peer?.adoptChannel(dc);
+    let label = '';
+    try {
+      label = dc.getLabel();
+    } catch {
+      // destroyed already
+    }
+    if (s.phase === 'closed' || label !== LVS_CHANNEL_LABEL || s.dc) {
+      if (s.phase !== 'closed') this.log('debug', `signaling ${s.label}: ignoring DataChannel ${JSON.stringify(label)}`);
+      try {
+        dc.close();
+      } catch {
+        // destroyed already
+      }
+      return;
+    }
+    this.wireChannel(s, dc);
+    let open = false;
+    try {
+      open = dc.isOpen();
+    } catch {
+      // destroyed
+    }
+    if (open) this.onChannelOpen(s);
+  }
+
+  private wireChannel(s: Session, dc: DataChannel): void {
+    s.dc = dc;
+    dc.onOpen(() => this.onChannelOpen(s));
+    dc.onMessage((msg) => {
+      if (s.phase === 'signaling') this.onChannelOpen(s); // a message proves the channel open; callbacks are unordered
+      if (s.phase !== 'open' || !s.link) return;
+      const frame = typeof msg === 'string' ? msg : toUint8(msg);
+      this.deliver('onFrame', () => this.handler.onFrame(s.link!, frame));
+    });
+    dc.onClosed(() => this.lost(s, 'channel closed'));
+    dc.onError((err) => this.lost(s, `channel error: ${err}`));
+  }
+
+  private onPeerState(s: Session, state: string): void {
+    if (state === 'failed') this.lost(s, 'connection failed');
+    else if (state === 'disconnected') this.lost(s, 'connection lost');
+    else if (state === 'closed') this.lost(s, 'connection closed');
+  }
+
+  /** The PeerConnection or the channel went away. */
+  private lost(s: Session, reason: string): void {
+    if (s.phase === 'open') this.closeLink(s, reason);
+    else if (s.phase === 'signaling') {
+      this.endSession(s, new DialError('unreachable', `WebRTC connection to ${s.remoteAddress}: ${reason}`), {
+        code: SignalClose.protocol,
+        reason,
+      });
+    }
+  }
+
+  private onChannelOpen(s: Session): void {
+    if (s.phase !== 'signaling' || this.closing) return;
+    const peerId = s.peerId!;
+    const old = this.links.get(peerId);
+    if (old) {
+      const reason =
+        old.peerInstance !== s.peerInstance ? 'replaced' : old.dialerId !== s.dialerId ? 'duplicate' : 'replaced';
+      this.closeLink(old, reason);
+    }
+    s.phase = 'open';
+    clearTimeout(s.timer);
+    this.links.set(peerId, s);
+    const backend: LinkBackend = {
+      isOpen: () => {
+        if (s.phase !== 'open' || !s.dc) return false;
+        try {
+          return s.dc.isOpen();
+        } catch {
+          return false;
+        }
+      },
+      send: (data) => {
+        if (s.phase !== 'open' || !s.dc) return false;
+        try {
+          return typeof data === 'string' ? s.dc.sendMessage(data) : s.dc.sendMessageBinary(data);
+        } catch {
+          return false;
+        }
+      },
+      close: (reason) => this.closeLink(s, reason),
+    };
+    s.link = new WebRtcLink(peerId, s.peerInstance!, s.dialledAddress, s.remoteAddress, backend);
+    closeWs(s.ws, 1000, 'link open'); // signaling is transient
+    this.log('info', `link ${s.label} open`);
+    this.deliver('onLink', () => this.handler.onLink(s.link!));
+    // onLink may have closed it again; the dial still found its peer.
+    for (const w of s.waiters.splice(0)) w.resolve(peerId);
+  }
+
+  /** Ends a session that is not open. Its dial promises follow `winner` if given and alive. */
+  private endSession(s: Session, error: DialError, close?: { code: number; reason: string }, winner?: Session): void {
+    if (s.phase !== 'signaling') return;
+    s.phase = 'closed';
+    clearTimeout(s.timer);
+    this.sessions.delete(s);
+    if (close) closeWs(s.ws, close.code, close.reason);
+    else closeWs(s.ws, 1000, 'done');
+    s.peer?.close();
+    const waiters = s.waiters.splice(0);
+    if (waiters.length === 0) this.log('debug', `signaling ${s.label} ended: ${error.message}`);
+    for (const w of waiters) {
+      if (winner && winner.phase === 'open' && winner.peerId) w.resolve(winner.peerId);
+      else if (winner && winner.phase === 'signaling') winner.waiters.push(w);
+      else w.reject(error);
+    }
+  }
+
+  /** Closes an open link: onUnlink once, never an event after. */
+  private closeLink(s: Session, reason: string): void {
+    if (s.phase !== 'open') return;
+    s.phase = 'closed';
+    this.sessions.delete(s);
+    if (s.peerId && this.links.get(s.peerId) === s) this.links.delete(s.peerId);
+    closeWs(s.ws, 1000, 'link closed');
+    s.peer?.close();
+    this.log('info', `link ${s.label} closed: ${reason}`);
+    const link = s.link!;
+    this.deliver('onUnlink', () => this.handler.onUnlink(link, reason));
+  }
+
+  private safeAdmit(peerId: string): boolean {
+    try {
+      return this.admit(peerId) !== false;
+    } catch (err) {
+      this.log('warn', `admission callback threw: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  private deliver(what: string, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.log('warn', `handler ${what} threw: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  private log(level: 'debug' | 'info' | 'warn', message: string): void {
+    try {
+      this.logFn?.(level, message);
+    } catch {
+      // logging must never break the transport
+    }
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.doShutdown();
+    return this.shutdownPromise;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.closing = true;
+    const closed = new DialError('closed', 'transport shut down');
+    for (const s of [...this.sessions]) {
+      if (s.phase === 'open') this.closeLink(s, 'shutdown');
+      else this.endSession(s, closed, { code: SignalClose.shutdown, reason: 'shutting down' });
+    }
+    try {
+      await this.lease?.release();
+    } catch (err) {
+      this.log('warn', `native release failed: ${(err as Error).message}`);
+    }
+    // Close handshakes that did not finish by now never will.
+    for (const ws of [...this.sockets]) ws.terminate();
+    this.sockets.clear();
+    this.wss.close();
+  }
+}
