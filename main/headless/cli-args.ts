@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { MAX_COORDINATE } from '../model/limits.js';
-import { parsePeerAddress } from '../transport/address.js';
+import { parseSignalAddress } from '../transport/signaling.js';
 import { validateSettingsPatch, type Settings } from '../store/schema.js';
 
 export class UsageError extends Error {}
@@ -112,8 +112,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       },
     });
   } catch (err) {
-    // node:util's messages are one line already; drop its hint about positionals.
-    throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
+    // node:util spreads some messages over lines; a user error is one line.
+    throw new UsageError((err as Error).message.replace(/\s*\n\s*/g, ' '));
   }
   const v = parsed.values;
   if (v.help) return { kind: 'help' };
@@ -123,9 +123,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   if (isIP(host) === 0 && host !== 'localhost') throw new UsageError(`--host needs an IP address of this machine (e.g. 127.0.0.1 or 0.0.0.0), got "${host}"`);
 
   const peers = (v.peer ?? []).map((raw) => {
-    const result = parsePeerAddress(raw);
-    if (!result.ok) throw new UsageError(`--peer ${result.error}`);
-    return result.address.text;
+    const result = parseSignalAddress(raw);
+    if (!result.ok) throw new UsageError(`--peer "${raw}": ${result.detail}`);
+    return result.value.address;
   });
 
   const patch: Record<string, unknown> = {};

@@ -134,7 +134,8 @@ export function parseFrame(frame: unknown): ParseResult {
   if (parsed.success) return { ok: true, message: parsed.data as Message };
   const issue = parsed.error.issues[0];
   const where = issue?.path.join('.') ?? '';
-  if (issue && (issue.code === 'too_big' || issue.code === 'too_small')) {
+  // A number beyond its bound sits at a tuple index; a tuple of the wrong length is a field error.
+  if (issue && (issue.code === 'too_big' || issue.code === 'too_small') && typeof issue.path[issue.path.length - 1] === 'number') {
     const field = issue.path[0];
     if (type === 'sdm' && field === 'diff') return reject('diff-out-of-range', `diff component beyond ±${MAX_DIFF}`);
     if (field === 'drift' || field === 'e' || (field === 'state' && issue.path[1] === 'drift')) {

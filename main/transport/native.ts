@@ -97,20 +97,30 @@ export class NativePeer {
     this.channels.add(dc);
   }
 
-  /** Closes the channels, then the connection. Idempotent, never throws. */
+  /**
+   * Closes the connection, and with it its channels. Idempotent, never throws.
+   * Ordinary link closes do not close the channel first: closing a channel
+   * and then its connection at once makes the far side's libdatachannel warn
+   * "SCTP reset stream failed", and the connection close reaches the peer
+   * either way. Shutdown does close channels first (see NativeLease.release).
+   */
   close(): void {
-    for (const dc of this.channels) {
-      try {
-        dc.close();
-      } catch {
-        // already destroyed
-      }
-    }
     this.channels.clear();
     try {
       this.pc.close();
     } catch {
       // already destroyed
+    }
+  }
+
+  /** Closes every open channel of this connection, leaving the connection up. */
+  closeChannels(): void {
+    for (const dc of this.channels) {
+      try {
+        if (dc.isOpen()) dc.close();
+      } catch {
+        // already destroyed
+      }
     }
   }
 
@@ -163,6 +173,11 @@ export class NativeLease {
     return this.peers.size;
   }
 
+  /** Closes every open DataChannel of every live connection (shutdown's first step). */
+  closeChannels(): void {
+    for (const peer of this.peers) peer.closeChannels();
+  }
+
   /**
    * Closes every DataChannel, then every PeerConnection, waits up to
    * `waitMs` for them to report 'closed', then gives the lease back; the last
@@ -172,6 +187,7 @@ export class NativeLease {
     if (this.released) return;
     this.released = true;
     const peers = [...this.peers];
+    for (const peer of peers) peer.closeChannels();
     for (const peer of peers) peer.close();
     if (peers.length > 0) {
       let timer: NodeJS.Timeout | undefined;

@@ -16,15 +16,20 @@
  *    (onUnlink reason 'replaced') when the newer link opens.
  * 2. Same instance, opposite dialers (simultaneous dial, or a dial crossing
  *    an open link): the session dialled by the lower id (string compare)
- *    wins. A pending loser is refused/aborted at once (close code 4002); an
+ *    wins. A pending loser is refused/aborted at once (close code 4002; an
+ *    acceptor sends its hello before refusing, so the dialer knows whom it
+ *    reached and its dial can follow the winner); an
  *    open loser stays usable until the winner opens, then is closed with
  *    onUnlink reason 'duplicate'. So an established link is replaced only by
  *    a link that actually opened.
- * 3. Same instance, same dialer (a redial): the acceptor decides, newest
- *    wins (the older is closed with 4002 if pending, or 'replaced' when the
- *    new one opens); the dialer never decides here, it follows the acceptor.
- *    This lets a node replace a link it considers dead while the other side
- *    still thinks it open.
+ * 3. Same instance, same dialer (a redial). The dialer: if it still has an
+ *    open link to that peer, the new session yields (4002) and the dial
+ *    resolves with the existing link (no churn when a node dials a second
+ *    address of a peer it is linked to); otherwise it goes on. The acceptor:
+ *    newest wins (a pending older session is closed with 4002, an open older
+ *    link is closed 'replaced' when the new one opens). So a node that
+ *    dropped a dead link can redial at once even while the other side still
+ *    thinks the old link open.
  *
  * Dial promises of a losing session follow the winner: they resolve with
  * the peer id when the winning link opens (at once if it is open already),
@@ -152,6 +157,12 @@ class Session {
   readonly pendingLocalCandidates: Array<{ candidate: string; mid: string }> = [];
   readonly pendingRemoteCandidates: Array<{ candidate: string; mid: string }> = [];
   remoteCandidates = 0;
+  /**
+   * Set on an open link when a pending session that will replace it is known:
+   * if the link dies before the replacement opens (the far side closed it
+   * first), onUnlink still says why.
+   */
+  supersededBy: { session: Session; reason: 'replaced' | 'duplicate' } | undefined;
 
   constructor(
     readonly role: Role,
@@ -301,8 +312,7 @@ export class WebRtcTransport implements Transport {
       s.waiters.push({ resolve, reject });
       this.startSession(s);
       ws.on('open', () => {
-        if (s.phase !== 'signaling') return;
-        this.sendSignal(s, { type: 'hello', v: SIGNAL_VERSION, id: this.localId, instance: this.instance });
+        if (s.phase === 'signaling') this.sendHello(s);
       });
       ws.on('unexpected-response', (req, res) => {
         req.destroy();
@@ -319,6 +329,7 @@ export class WebRtcTransport implements Transport {
   /** The node's HTTP server owns the port and routes WebSocket upgrades on path /signal here. */
   handleSignalUpgrade(req: http.IncomingMessage, socket: stream.Duplex, head: Buffer): void {
     const refuse = (status: string): void => {
+      socket.on('error', () => {}); // a reset peer must not crash the process
       try {
         socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       } catch {
@@ -330,7 +341,8 @@ export class WebRtcTransport implements Transport {
     let inbound = 0;
     for (const s of this.sessions) if (s.role === 'acceptor' && s.phase === 'signaling') inbound++;
     if (inbound >= MAX_PENDING_INBOUND_SESSIONS) {
-      this.log('warn', `refusing signaling from ${formatSocketAddress(req.socket.remoteAddress, req.socket.remotePort)}: too many pending sessions`);
+      const from = formatSocketAddress(req.socket.remoteAddress, req.socket.remotePort);
+      this.log('warn', `refusing signaling from ${from}: too many pending sessions`);
       return refuse('503 Service Unavailable');
     }
     try {
@@ -379,6 +391,10 @@ export class WebRtcTransport implements Transport {
     } catch (err) {
       this.log('debug', `signaling ${s.label}: send failed: ${(err as Error).message}`);
     }
+  }
+
+  private sendHello(s: Session): void {
+    this.sendSignal(s, { type: 'hello', v: SIGNAL_VERSION, id: this.localId, instance: this.instance });
   }
 
   private protocolError(s: Session, detail: string): void {
@@ -502,7 +518,7 @@ export class WebRtcTransport implements Transport {
     if (!this.resolveConflicts(s)) return;
 
     if (s.role === 'acceptor') {
-      this.sendSignal(s, { type: 'hello', v: SIGNAL_VERSION, id: this.localId, instance: this.instance });
+      this.sendHello(s);
     } else {
       this.startOffer(s);
     }
@@ -520,14 +536,17 @@ export class WebRtcTransport implements Transport {
       if (o.peerInstance !== s.peerInstance) {
         // The peer restarted: the newer session wins; an open link goes when s opens.
         if (o.phase === 'signaling') this.supersede(o, s, 'peer restarted');
+        else o.supersededBy = { session: s, reason: 'replaced' };
         continue;
       }
       if (o.dialerId !== s.dialerId) {
         if (s.dialerId === preferredDialer) {
           if (o.phase === 'signaling') this.supersede(o, s, 'simultaneous dial: lower id wins');
-          // an open loser stays until s opens
+          else o.supersededBy = { session: s, reason: 'duplicate' }; // stays until s opens
         } else {
           this.log('debug', `signaling ${s.label}: loses to ${o.label} (lower id dials)`);
+          // Our hello first, so the dialer learns whom it reached and its dial can follow the winner.
+          if (s.role === 'acceptor') this.sendHello(s);
           this.endSession(
             s,
             new DialError('duplicate', `another connection to ${peerId} wins`),
@@ -536,10 +555,22 @@ export class WebRtcTransport implements Transport {
           );
           return false;
         }
-      } else if (s.role === 'acceptor' && o.phase === 'signaling') {
-        // Same dialer redialled: the acceptor decides, newest wins.
-        this.supersede(o, s, 'redialled');
+      } else if (s.role === 'acceptor') {
+        // Same dialer redialled: newest wins (an open older link goes when s opens).
+        if (o.phase === 'signaling') this.supersede(o, s, 'redialled');
+        else o.supersededBy = { session: s, reason: 'replaced' };
+      } else if (o.phase === 'open') {
+        // We dialled a peer our own open link already reaches: keep that link.
+        this.log('debug', `signaling ${s.label}: already linked by ${o.label}`);
+        this.endSession(
+          s,
+          new DialError('duplicate', `already linked to ${peerId}`),
+          { code: SignalClose.duplicate, reason: 'duplicate' },
+          o,
+        );
+        return false;
       }
+      // (two pending dials of ours to the same peer: the acceptor decides)
     }
     return true;
   }
@@ -708,8 +739,10 @@ export class WebRtcTransport implements Transport {
 
   /** The PeerConnection or the channel went away. */
   private lost(s: Session, reason: string): void {
-    if (s.phase === 'open') this.closeLink(s, reason);
-    else if (s.phase === 'signaling') {
+    if (s.phase === 'open') {
+      const successor = s.supersededBy;
+      this.closeLink(s, successor && successor.session.phase === 'signaling' ? successor.reason : reason);
+    } else if (s.phase === 'signaling') {
       this.endSession(s, new DialError('unreachable', `WebRTC connection to ${s.remoteAddress}: ${reason}`), {
         code: SignalClose.protocol,
         reason,
@@ -723,7 +756,11 @@ export class WebRtcTransport implements Transport {
     const old = this.links.get(peerId);
     if (old) {
       const reason =
-        old.peerInstance !== s.peerInstance ? 'replaced' : old.dialerId !== s.dialerId ? 'duplicate' : 'replaced';
+        old.supersededBy?.session === s
+          ? old.supersededBy.reason
+          : old.peerInstance !== s.peerInstance || old.dialerId === s.dialerId
+            ? 'replaced'
+            : 'duplicate';
       this.closeLink(old, reason);
     }
     s.phase = 'open';
@@ -822,6 +859,9 @@ export class WebRtcTransport implements Transport {
   private async doShutdown(): Promise<void> {
     this.closing = true;
     const closed = new DialError('closed', 'transport shut down');
+    // Every DataChannel first, then (below) every PeerConnection; the native
+    // callbacks this triggers arrive later and find the sessions closed.
+    this.lease?.closeChannels();
     for (const s of [...this.sessions]) {
       if (s.phase === 'open') this.closeLink(s, 'shutdown');
       else this.endSession(s, closed, { code: SignalClose.shutdown, reason: 'shutting down' });
