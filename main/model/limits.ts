@@ -56,6 +56,25 @@ export const MAX_ADDRESSES_PER_PEER = 8;
 export const RECONNECT_MIN_MS = 1000;
 export const RECONNECT_MAX_MS = 60_000;
 
+/** Longest ICE candidate line and media id accepted in signaling (real ones are ~100 and 1-2 characters). */
+export const MAX_CANDIDATE_LENGTH = 1024;
+export const MAX_MID_LENGTH = 64;
+
+/** Remote ICE candidates accepted per signaling session (each one makes libjuice send checks to that address). */
+export const MAX_REMOTE_CANDIDATES = 32;
+
+/** Inbound signaling sessions allowed in flight at once; more are answered HTTP 503. */
+export const MAX_PENDING_INBOUND_SESSIONS = 32;
+
+/** How long a closing signaling WebSocket waits for the peer's close frame. */
+export const WS_CLOSE_TIMEOUT_MS = 2000;
+
+/** How long transport shutdown waits for PeerConnections to report closed before node-datachannel's cleanup. */
+export const NATIVE_CLOSE_WAIT_MS = 1500;
+
+/** Longest "host:port" kept in the peer book: a DNS name is at most 253 characters, brackets and ":65535" fit in the rest. */
+export const MAX_ADDRESS_LENGTH = 300;
+
 /** A signaling session that has not produced an open DataChannel by then is abandoned. */
 export const SIGNAL_TIMEOUT_MS = 10_000;
 

@@ -18,13 +18,12 @@ import {
   MAX_PEERS_CEILING,
   MAX_PEER_RECORDS,
   MIN_CYCLE_MS,
+  MAX_ADDRESS_LENGTH,
 } from '../model/limits.js';
 import { nodeIdPattern } from '../protocol/messages.js';
 
 export const STORE_SCHEMA_VERSION = 1;
 
-/** A DNS name is at most 253 characters; brackets and ":65535" fit in the rest. */
-const MAX_ADDRESS_LENGTH = 300;
 /** "host:port" or "[v6]:port"; the host part is what we connected to, not resolved here. */
 const addressPattern = /^(?:\[[^\]\s]+\]|[^\s:[\]]+):[0-9]{1,5}$/;
 

@@ -43,6 +43,23 @@ const LEFTOVER_TEMP_FILE = /^lvs-node\.json\.tmp-\d{10}[0-9a-f]{6}$/;
 /** Alone, a node agrees with itself and trusts no one less (DESIGN.md §1). */
 const INITIAL_STATE: StoredState = { drift: [0, 0], vu: 1, tc: 1, cycle: 0 };
 
+/**
+ * mkdir -p, one level at a time: Node 20's `mkdirSync(dir, { recursive: true })`
+ * spins forever on a path under /proc (ENOENT it cannot resolve), and a user
+ * typo in --data-dir must end in one error line, not a hung process.
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  let at = dir;
+  while (!fs.existsSync(at)) {
+    missing.unshift(at);
+    const parent = path.dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const level of missing) fs.mkdirSync(level, { mode: 0o700 });
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -211,7 +228,7 @@ export class NodeStore {
     const checkedDefaults = validateSettingsPatch(options.defaults ?? {});
     if (!checkedDefaults.ok) throw new StoreError(`invalid default settings: ${checkedDefaults.error}`);
     try {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      makeDirectory(dir);
       removeLeftoverTempFiles(dir, options.log);
     } catch (error) {
       throw new StoreError(`cannot use data directory ${dir}: ${messageOf(error)}`);

@@ -25,12 +25,11 @@
  */
 import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, DataChannelInitConfig, PeerConnection, RtcConfig } from 'node-datachannel';
+import { NATIVE_CLOSE_WAIT_MS } from '../model/limits.js';
 
 export type NativeLogLevel = 'debug' | 'info' | 'warn';
 export type NativeLog = (level: NativeLogLevel, message: string) => void;
 
-/** How long shutdown waits for connections to report 'closed' before cleaning up anyway. */
-export const NATIVE_CLOSE_WAIT_MS = 1500;
 
 let leases = 0;
 let cleanups = 0;

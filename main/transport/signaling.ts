@@ -12,7 +12,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { MAX_SIGNAL_FRAME_BYTES, PROTOCOL_VERSION } from '../model/limits.js';
+import { MAX_CANDIDATE_LENGTH, MAX_MID_LENGTH, MAX_SIGNAL_FRAME_BYTES, PROTOCOL_VERSION } from '../model/limits.js';
 import { nodeId } from '../protocol/messages.js';
 
 /** Signaling speaks the wire protocol's version number. */
@@ -21,9 +21,6 @@ export const SIGNAL_VERSION = PROTOCOL_VERSION;
 /** HTTP path the node routes to `WebRtcTransport.handleSignalUpgrade`. */
 export const SIGNAL_PATH = '/signal';
 
-/** Longest ICE candidate line and media id we accept (real ones are ~100 and 1-2 characters). */
-export const MAX_CANDIDATE_LENGTH = 1024;
-export const MAX_MID_LENGTH = 64;
 
 /** Random per-start instance id: 8..64 URL-safe characters. */
 export const instanceIdPattern = /^[A-Za-z0-9_-]{8,64}$/;

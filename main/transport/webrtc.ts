@@ -49,7 +49,13 @@ import type * as http from 'node:http';
 import type * as stream from 'node:stream';
 import type { DataChannel, RtcConfig } from 'node-datachannel';
 import { WebSocket, WebSocketServer, type ClientOptions, type RawData, type ServerOptions } from 'ws';
-import { MAX_SIGNAL_FRAME_BYTES, SIGNAL_TIMEOUT_MS } from '../model/limits.js';
+import {
+  MAX_PENDING_INBOUND_SESSIONS,
+  MAX_REMOTE_CANDIDATES,
+  MAX_SIGNAL_FRAME_BYTES,
+  SIGNAL_TIMEOUT_MS,
+  WS_CLOSE_TIMEOUT_MS,
+} from '../model/limits.js';
 import { nodeIdPattern } from '../protocol/messages.js';
 import { acquireNative, type NativeLease, type NativeLog, type NativePeer } from './native.js';
 import {
@@ -68,14 +74,6 @@ import { DialError, type Link, type Transport, type TransportHandler } from './t
 /** Label of the one DataChannel a link uses. */
 export const LVS_CHANNEL_LABEL = 'lvs';
 
-/** Inbound signaling sessions allowed in flight at once; more are answered 503. */
-export const MAX_PENDING_INBOUND_SESSIONS = 32;
-
-/** Remote ICE candidates accepted per session (each one makes libjuice send checks to that address). */
-export const MAX_REMOTE_CANDIDATES = 32;
-
-/** How long a closing signaling WebSocket waits for the peer's close frame. */
-const WS_CLOSE_TIMEOUT_MS = 2000;
 
 export interface WebRtcTransportOptions {
   /** Our node id (DESIGN.md §3 format). */
