@@ -8,7 +8,7 @@ describe('parseCli', () => {
   it('accepts every documented flag', () => {
     const cmd = parseCli(['--port', '7711', '--host', '127.0.0.1', '--data-dir', './a', '--peer', '127.0.0.1:7712', '--peer', '[::1]:7713',
       '--name', 'n', '--drift', '5,1', '--cycle-ms', '50', '--alpha', '0.1', '--beta', '0.2', '--gamma', '0', '--max-peers', '3', '--seed', '7',
-      '--await-peers', '1', '--log-format', 'json', '--log-cycles', '--status-public']);
+      '--await-peers', '1', '--log-format', 'json', '--log-cycles', '--ui-public']);
     expect(cmd).toMatchObject({ kind: 'run', options: { dataDir: './a', host: '127.0.0.1', peers: ['127.0.0.1:7712', '[::1]:7713'], drift: [5, 1], seed: 7,
       settings: { port: 7711, cycleMs: 50, alpha: 0.1, beta: 0.2, gamma: 0, maxPeers: 3, name: 'n' } } });
   });

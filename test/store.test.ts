@@ -11,13 +11,12 @@ import { migrate, migrateV0toV1 } from '../main/store/migrations.js';
 import {
   DEFAULT_SETTINGS,
   STORE_SCHEMA_VERSION,
-  confSchemas,
   storeSchema,
   validateSettingsPatch,
   type Settings,
   type StoreData,
 } from '../main/store/schema.js';
-import { NodeStore, StoreError, type StoreLog } from '../main/store/store.js';
+import { NodeStore, StoreError, confSchemas, type StoreLog } from '../main/store/store.js';
 
 const FILE = 'lvs-node.json';
 const POSIX = process.platform !== 'win32';

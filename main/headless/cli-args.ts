@@ -24,7 +24,7 @@ export interface RunOptions {
   awaitPeers: number;
   logFormat: 'text' | 'json';
   logCycles: boolean;
-  statusPublic: boolean;
+  uiPublic: boolean;
 }
 
 export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
@@ -37,8 +37,8 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 export const HELP = `Usage: lvs-node [options]
 
 Runs one LVS drift node without a window: it links to its peers over WebRTC,
-runs the drift cycle, logs one line a second and serves its status on
-http://HOST:PORT/api/status (loopback clients only).
+runs the drift cycle, logs one line a second, and serves its dashboard on
+http://127.0.0.1:PORT/ and its status on /api/status (loopback clients only).
 
 Options:
   --port N            TCP port for signaling and the status API (default 7710; 0 = any free port)
@@ -56,7 +56,7 @@ Options:
   --await-peers N     hold the drift cycle until N peers are linked (default 0)
   --log-format F      text or json (one JSON object per line) (default text)
   --log-cycles        log every cycle, not just one line a second
-  --status-public     also answer /api/status for clients that are not on loopback
+  --ui-public         also serve the status API and the dashboard to clients not on loopback
   -h, --help          show this help
   -v, --version       show the version
 
@@ -106,7 +106,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
         'await-peers': { type: 'string' },
         'log-format': { type: 'string' },
         'log-cycles': { type: 'boolean' },
-        'status-public': { type: 'boolean' },
+        'ui-public': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -161,7 +161,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       awaitPeers,
       logFormat,
       logCycles: v['log-cycles'] ?? false,
-      statusPublic: v['status-public'] ?? false,
+      uiPublic: v['ui-public'] ?? false,
     },
   };
 }

@@ -1,13 +1,19 @@
 /**
- * Assembles one headless node: store, identity, WebRTC transport, HTTP port,
- * the drift node and its terminal output, and takes them down again in the
- * order node-datachannel needs. The Electron main process will reuse this.
+ * Assembles one node: store, identity, WebRTC transport, the HTTP port
+ * (signaling, status API, dashboard and its bridge), the drift node and its
+ * terminal output, and takes them down again in the order node-datachannel
+ * needs. The headless CLI and the Electron main process both start nodes here.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { DashboardStatus } from '../bridge/api.js';
+import { NodeService } from '../bridge/service.js';
 import { seededRandom } from '../model/prng.js';
-import { DriftNode, type NodeStatus } from '../node/drift-node.js';
+import { DriftNode } from '../node/drift-node.js';
 import { startHttpServer, type RunningHttpServer } from '../server/http-server.js';
-import { NodeStore } from '../store/store.js';
+import { WsBridge } from '../server/ws-bridge.js';
+import { NodeStore, type StoreOpenOptions } from '../store/store.js';
 import { WebRtcTransport } from '../transport/webrtc.js';
 import type { RunOptions } from './cli-args.js';
 import { LogLines, type Write } from './log-lines.js';
@@ -16,22 +22,28 @@ export interface RunningNode {
   readonly node: DriftNode;
   readonly store: NodeStore;
   readonly http: RunningHttpServer;
+  readonly service: NodeService;
   readonly log: LogLines;
+  status(): DashboardStatus;
   /** Says bye, closes every link, saves state and frees the port. Idempotent. */
   stop(reason?: string): Promise<void>;
 }
 
-/** Status API body (DESIGN.md §5) plus what the node knows beyond it. */
-export function statusBody(node: DriftNode, extra: { listen: string; dataDir: string }) {
-  const s: NodeStatus = node.status();
-  return { ...s, listen: extra.listen, dataDir: extra.dataDir, dialTargets: node.dialTargets() };
+export interface RunEnvironment {
+  /** The desktop app passes electron-store here (see StoreOpenOptions.createConf). */
+  createConf?: StoreOpenOptions['createConf'];
+  /** Where the built dashboard lives; defaults to dist/renderer beside this build. */
+  rendererDir?: string | null;
 }
 
-export async function runNode(options: RunOptions, write: Write): Promise<RunningNode> {
+const builtRendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
+
+export async function runNode(options: RunOptions, write: Write, env: RunEnvironment = {}): Promise<RunningNode> {
   const log = new LogLines(options.logFormat, write);
   const store = NodeStore.open(options.dataDir, {
     log: (level, message) => log.record('store', message, {}, level),
     defaults: options.settings,
+    ...(env.createConf ? { createConf: env.createConf } : {}),
   });
   if (Object.keys(options.settings).length > 0) store.updateSettings(options.settings);
   const settings = store.settings;
@@ -39,6 +51,7 @@ export async function runNode(options: RunOptions, write: Write): Promise<Runnin
   const fresh = saved.cycle === 0;
   const initial = fresh && options.drift ? { ...saved, drift: options.drift } : saved;
   if (!fresh && options.drift) log.record('start', `continuing from saved drift ${JSON.stringify(saved.drift)} at cycle ${saved.cycle}; --drift applies to a new data dir only`);
+  const defaultName = hostname();
 
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
   const transport = new WebRtcTransport({
@@ -48,7 +61,7 @@ export async function runNode(options: RunOptions, write: Write): Promise<Runnin
   });
   const node = new DriftNode({
     id: store.identity.id,
-    name: settings.name || hostname(),
+    name: settings.name || defaultName,
     transport,
     params: { alpha: settings.alpha, beta: settings.beta, gamma: settings.gamma },
     cycleMs: settings.cycleMs,
@@ -58,20 +71,28 @@ export async function runNode(options: RunOptions, write: Write): Promise<Runnin
     awaitPeers: options.awaitPeers,
   });
 
-  let http: RunningHttpServer;
+  let http: RunningHttpServer | null = null;
+  const status = (): DashboardStatus => ({ ...node.status(), listen: `${options.host}:${http?.port ?? settings.port}`, dataDir: options.dataDir });
+  const service = new NodeService({ node, store, status, defaultName });
+  const bridge = new WsBridge(service);
+  const rendererDir = env.rendererDir === undefined ? (existsSync(builtRendererDir) ? builtRendererDir : null) : env.rendererDir;
   try {
     http = await startHttpServer({
       host: options.host,
       port: settings.port,
-      statusPublic: options.statusPublic,
-      getStatus: () => statusBody(node, { listen: `${options.host}:${http.port}`, dataDir: options.dataDir }),
+      uiPublic: options.uiPublic,
+      rendererDir,
+      getStatus: status,
       onSignalUpgrade: (req, socket, head) => transport.handleSignalUpgrade(req, socket, head),
+      onBridgeUpgrade: (req, socket, head) => bridge.handleUpgrade(req, socket, head),
     });
   } catch (err) {
+    bridge.close();
     await transport.shutdown();
     store.close();
     throw err;
   }
+  const listening = http;
 
   node.events.on('cycle', (e) => {
     store.setState({ drift: e.drift, vu: e.vu, tc: e.tc, cycle: e.cycle });
@@ -93,31 +114,37 @@ export async function runNode(options: RunOptions, write: Write): Promise<Runnin
     last = { at: now, in: s.messages.in, out: s.messages.out };
   }, 1000);
 
-  log.record('listening', `node ${store.identity.id} (${settings.name || hostname()}) listening on ${options.host}:${http.port}, data in ${options.dataDir}`, {
+  const uiHost = wildcard ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
+  log.record('listening', `node ${store.identity.id} (${settings.name || defaultName}) listening on ${options.host}:${listening.port}; dashboard http://${uiHost}:${listening.port}/; data in ${options.dataDir}`, {
     id: store.identity.id,
     host: options.host,
-    port: http.port,
+    port: listening.port,
     dataDir: options.dataDir,
     drift: initial.drift,
     cycle: initial.cycle,
   });
   node.start();
   for (const address of options.peers) node.addPeer(address);
+  // Peers reached before (by address) are dialled again, so a restart rejoins the mesh by itself.
+  for (const entry of store.peers) if (entry.addresses[0]) node.addPeer(entry.addresses[0]);
 
   let stopping: Promise<void> | null = null;
   return {
     node,
     store,
-    http,
+    http: listening,
+    service,
     log,
+    status,
     stop(reason = 'shutdown') {
       stopping ??= (async () => {
         clearInterval(summaryTimer);
+        bridge.close();
         await node.stop(reason);
         const s = node.state;
         store.setState(s);
         store.close();
-        await http.close();
+        await listening.close();
         log.record('stopped', `bye: state saved at cycle ${s.cycle}, drift ${JSON.stringify(s.drift)}`, { cycle: s.cycle, drift: s.drift });
       })();
       return stopping;

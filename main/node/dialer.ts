@@ -6,15 +6,7 @@
  */
 import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from '../model/limits.js';
 import { DialError, type Transport } from '../transport/transport.js';
-
-export interface DialTarget {
-  readonly address: string;
-  /** Id of the node last reached at this address (a new id there is a new peer). */
-  peerId: string | null;
-  failures: number;
-  lastError: string | null;
-  nextDialAt: number | null;
-}
+import type { DialTarget } from '../bridge/api.js';
 
 interface TargetState extends DialTarget {
   timer: ReturnType<typeof setTimeout> | null;

@@ -8,6 +8,7 @@ import { agreement, driftStep, sampleEntropy, type DriftParams, type Vec2 } from
 import {
   DEAD_LINK_CYCLES,
   DEFAULT_STALE_CYCLES,
+  INTENSITY_SMOOTHING,
   MAX_PEER_RECORDS,
   PROTOCOL_VERSION,
   SNAPSHOT_EVERY_CYCLES,
@@ -18,7 +19,10 @@ import type { Link, Transport } from '../transport/transport.js';
 import { Dialer } from './dialer.js';
 import { Emitter } from './emitter.js';
 import { cryptoRandom } from './entropy.js';
-import { PeerRecord, type PeerStatus } from './peer.js';
+import { PeerRecord } from './peer.js';
+import type { CycleEvent, LogEvent, LogLevel, NodeStatus, PeerEvent, PeerEventKind } from '../bridge/api.js';
+
+export type { CycleEvent, LogEvent, LogLevel, NodeStatus, PeerEvent, PeerEventKind };
 
 export interface NodeState {
   drift: [number, number];
@@ -42,51 +46,10 @@ export interface DriftNodeOptions {
   awaitPeers?: number;
 }
 
-export interface CycleEvent {
-  cycle: number;
-  drift: [number, number];
-  diff: [number, number];
-  entropy: [number, number];
-  vu: number;
-  tc: number;
-  freshPeers: number;
-  at: number;
-}
-
-export type PeerEventKind = 'linked' | 'hello' | 'unlinked' | 'stale' | 'fresh' | 'rejected';
-export interface PeerEvent {
-  kind: PeerEventKind;
-  peer: PeerStatus;
-  detail: string;
-}
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export interface LogEvent {
-  level: LogLevel;
-  message: string;
-  at: number;
-}
-
 export interface NodeEvents {
   cycle: CycleEvent;
   peer: PeerEvent;
   log: LogEvent;
-}
-
-export interface NodeStatus {
-  id: string;
-  name: string;
-  cycle: number;
-  state: { drift: [number, number]; vu: number; tc: number };
-  peers: PeerStatus[];
-  config: { cycleMs: number; alpha: number; beta: number; gamma: number; maxPeers: number; staleCycles: number };
-  running: boolean;
-  paused: boolean;
-  waitingForPeers: boolean;
-  uptimeMs: number;
-  cyclesPerSecond: number;
-  messages: { in: number; out: number };
-  rejects: Partial<Record<RejectReason, number>>;
 }
 
 export class DriftNode {
@@ -118,6 +81,7 @@ export class DriftNode {
   private startCycle = 0;
   private messagesIn = 0;
   private messagesOut = 0;
+  private intensity = 0;
 
   constructor(options: DriftNodeOptions) {
     this.id = options.id;
@@ -161,10 +125,6 @@ export class DriftNode {
     return this.dialer.add(address);
   }
 
-  dialTargets() {
-    return this.dialer.list();
-  }
-
   setPaused(paused: boolean): void {
     if (this.paused === paused) return;
     this.paused = paused;
@@ -197,6 +157,7 @@ export class DriftNode {
       }
     }
     const u = sampleEntropy(this.random);
+    this.intensity += INTENSITY_SMOOTHING * (Math.hypot(u[0], u[1]) - this.intensity);
     const step = driftStep(this.drift, fresh, u, this.params);
     this.drift = step.drift;
     this.vu = agreement(this.drift, fresh);
@@ -246,8 +207,10 @@ export class DriftNode {
       waitingForPeers: this.linkedHelloCount() < this.awaitPeers,
       uptimeMs: this.running ? Date.now() - this.startedAt : 0,
       cyclesPerSecond: elapsed > 0 ? (this.cycle - this.startCycle) / elapsed : 0,
+      intensity: this.intensity,
       messages: { in: this.messagesIn, out: this.messagesOut },
       rejects: Object.fromEntries(this.rejects),
+      dialTargets: this.dialer.list(),
     };
   }
 

@@ -6,22 +6,9 @@
 import { INTENSITY_SMOOTHING, MAX_COORDINATE } from '../model/limits.js';
 import type { Message, RejectReason } from '../protocol/messages.js';
 import type { Link } from '../transport/transport.js';
+import type { PeerStatus } from '../bridge/api.js';
 
-export interface PeerStatus {
-  id: string;
-  name: string;
-  drift: [number, number] | null;
-  intensity: number;
-  connected: boolean;
-  fresh: boolean;
-  lastSeenCycles: number | null;
-  address: string | null;
-  /** The host:port we dialled to reach this peer (worth keeping in the peer book), null for inbound links. */
-  dialledAddress: string | null;
-  messagesIn: number;
-  messagesOut: number;
-  rejects: Partial<Record<RejectReason, number>>;
-}
+export type { PeerStatus };
 
 /** What applying one inbound message did, so the node knows what to answer. */
 export type Applied =

@@ -1,12 +1,12 @@
 /**
  * The store file (DESIGN.md §3): one zod schema is the source of truth; the
+ * (pure: the settings schema is shared with the bridge and the dashboard)
  * TypeScript types are inferred from it and the JSON Schema that `conf`
  * validates every write with is derived from it, so the two can't disagree.
  * Objects are strict on purpose: JSON Schema output says
  * `additionalProperties: false`, and a zod schema that merely stripped
  * unknown keys would accept files that conf then refuses.
  */
-import type { Options, Schema } from 'conf';
 import { z } from 'zod';
 import {
   DEFAULT_MAX_PEERS,
@@ -100,15 +100,6 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxPeers: DEFAULT_MAX_PEERS,
   name: '',
 });
-
-/** conf takes the root's `properties` apart from the rest of the root schema. */
-export function confSchemas(): { schema: Schema<StoreData>; rootSchema: NonNullable<Options<StoreData>['rootSchema']> } {
-  const { properties, ...rootSchema } = z.toJSONSchema(storeSchema);
-  return {
-    schema: properties as Schema<StoreData>,
-    rootSchema: rootSchema as NonNullable<Options<StoreData>['rootSchema']>,
-  };
-}
 
 function shown(value: unknown): string {
   if (typeof value === 'string' && value.length > 40) return `a string of ${value.length} characters`;

@@ -8,15 +8,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import Conf from 'conf';
-import type { z } from 'zod';
+import Conf, { type Options, type Schema } from 'conf';
+import { z } from 'zod';
 import { checkIdentity, createIdentity, type Identity } from '../identity/identity.js';
 import { MAX_ADDRESSES_PER_PEER, MAX_PEER_RECORDS, STORE_WRITE_INTERVAL_MS } from '../model/limits.js';
 import { migrate } from './migrations.js';
 import {
   DEFAULT_SETTINGS,
   STORE_SCHEMA_VERSION,
-  confSchemas,
   peerBookEntrySchema,
   settingsSchema,
   stateSchema,
@@ -43,6 +42,18 @@ const LEFTOVER_TEMP_FILE = /^lvs-node\.json\.tmp-\d{10}[0-9a-f]{6}$/;
 /** Alone, a node agrees with itself and trusts no one less (DESIGN.md §1). */
 const INITIAL_STATE: StoredState = { drift: [0, 0], vu: 1, tc: 1, cycle: 0 };
 
+export interface StoreOpenOptions {
+  log: StoreLog;
+  /** Settings of a fresh store (first start, or a file whose settings were lost). */
+  defaults?: Partial<Settings>;
+  /**
+   * Makes the conf instance that writes the file. The desktop app passes
+   * electron-store (a Conf subclass taking the same options), so both write
+   * the same lvs-node.json with the same schema and a data dir moves between them.
+   */
+  createConf?: (options: Options<StoreData>) => Conf<StoreData>;
+}
+
 /**
  * mkdir -p, one level at a time: Node 20's `mkdirSync(dir, { recursive: true })`
  * spins forever on a path under /proc (ENOENT it cannot resolve), and a user
@@ -58,6 +69,15 @@ function makeDirectory(dir: string): void {
     at = parent;
   }
   for (const level of missing) fs.mkdirSync(level, { mode: 0o700 });
+}
+
+/** conf takes the root's `properties` apart from the rest of the root schema. */
+export function confSchemas(): { schema: Schema<StoreData>; rootSchema: NonNullable<Options<StoreData>['rootSchema']> } {
+  const { properties, ...rootSchema } = z.toJSONSchema(storeSchema);
+  return {
+    schema: properties as Schema<StoreData>,
+    rootSchema: rootSchema as NonNullable<Options<StoreData>['rootSchema']>,
+  };
 }
 
 function messageOf(error: unknown): string {
@@ -223,7 +243,7 @@ export class NodeStore {
    * `defaults` are the settings of a store that has none: a first start, or
    * a file whose settings section was lost.
    */
-  static open(dataDir: string, options: { log: StoreLog; defaults?: Partial<Settings> }): NodeStore {
+  static open(dataDir: string, options: StoreOpenOptions): NodeStore {
     const dir = path.resolve(dataDir);
     const checkedDefaults = validateSettingsPatch(options.defaults ?? {});
     if (!checkedDefaults.ok) throw new StoreError(`invalid default settings: ${checkedDefaults.error}`);
@@ -240,7 +260,8 @@ export class NodeStore {
     // and clearInvalidConfig is what lets it replace the old layout instead of throwing.
     let conf: Conf<StoreData>;
     try {
-      conf = new Conf<StoreData>({
+      const create = options.createConf ?? ((confOptions: Options<StoreData>) => new Conf<StoreData>(confOptions));
+      conf = create({
         cwd: dir,
         configName: CONFIG_NAME,
         configFileMode: 0o600,

@@ -1,0 +1,152 @@
+/**
+ * The contract between the node and any UI: the one typed API the renderer
+ * sees (through Electron's preload in the desktop app, through a WebSocket
+ * bridge in a browser), the channel names that carry it, and the shapes of
+ * status and events. Pure types and constants: main, preload and renderer
+ * all import this file and nothing else of each other.
+ */
+import type { RejectReason } from '../protocol/messages.js';
+import type { Settings } from '../store/schema.js';
+
+export type { Settings };
+
+/** Every IPC / bridge channel, in one list; the Channel type is derived from it. */
+export const CHANNELS = [
+  'lvs:get-status',
+  'lvs:get-settings',
+  'lvs:add-peer',
+  'lvs:update-settings',
+  'lvs:set-paused',
+  'lvs:event',
+] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Calls the renderer may make; the event channel flows the other way. */
+export type RequestChannel = Exclude<Channel, 'lvs:event'>;
+
+export interface PeerStatus {
+  id: string;
+  name: string;
+  drift: [number, number] | null;
+  /** Smoothed |u| of the peer's entropy packets, 0..sqrt(2). */
+  intensity: number;
+  connected: boolean;
+  fresh: boolean;
+  lastSeenCycles: number | null;
+  address: string | null;
+  /** The host:port we dialled to reach this peer (worth keeping in the peer book), null for inbound links. */
+  dialledAddress: string | null;
+  messagesIn: number;
+  messagesOut: number;
+  rejects: Partial<Record<RejectReason, number>>;
+}
+
+export interface DialTarget {
+  address: string;
+  /** Id of the node last reached at this address (a new id there is a new peer). */
+  peerId: string | null;
+  failures: number;
+  lastError: string | null;
+  nextDialAt: number | null;
+}
+
+export interface NodeStatus {
+  id: string;
+  name: string;
+  cycle: number;
+  state: { drift: [number, number]; vu: number; tc: number };
+  peers: PeerStatus[];
+  config: { cycleMs: number; alpha: number; beta: number; gamma: number; maxPeers: number; staleCycles: number };
+  running: boolean;
+  paused: boolean;
+  waitingForPeers: boolean;
+  uptimeMs: number;
+  cyclesPerSecond: number;
+  /** This node's own entropy intensity (smoothed |u|), for colouring its dot like the peers'. */
+  intensity: number;
+  messages: { in: number; out: number };
+  rejects: Partial<Record<RejectReason, number>>;
+  dialTargets: DialTarget[];
+}
+
+/** What the status API and the bridge return: the node's status plus where it runs. */
+export interface DashboardStatus extends NodeStatus {
+  /** host:port of the node's HTTP/signaling port. */
+  listen: string;
+  dataDir: string;
+}
+
+export interface CycleEvent {
+  cycle: number;
+  drift: [number, number];
+  diff: [number, number];
+  entropy: [number, number];
+  vu: number;
+  tc: number;
+  freshPeers: number;
+  at: number;
+}
+
+export type PeerEventKind = 'linked' | 'hello' | 'unlinked' | 'stale' | 'fresh' | 'rejected';
+export interface PeerEvent {
+  kind: PeerEventKind;
+  peer: PeerStatus;
+  detail: string;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export interface LogEvent {
+  level: LogLevel;
+  message: string;
+  at: number;
+}
+
+/** One message on the event channel. */
+export type NodeEventMessage =
+  | ({ type: 'cycle' } & CycleEvent)
+  | ({ type: 'peer' } & PeerEvent)
+  | ({ type: 'log' } & LogEvent)
+  | { type: 'paused'; paused: boolean }
+  | { type: 'settings'; settings: Settings };
+
+/** Every call answers with a value or one clear line; nothing throws across the bridge. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export interface SettingsUpdate {
+  settings: Settings;
+  /** Fields that were saved but only take effect after a restart (e.g. the port). */
+  restartRequired: (keyof Settings)[];
+}
+
+/** The API the renderer sees, one method per operation. */
+export interface LvsApi {
+  getStatus(): Promise<Result<DashboardStatus>>;
+  getSettings(): Promise<Result<Settings>>;
+  /** Adds "host:port" to the peers this node keeps linked. */
+  addPeer(address: string): Promise<Result<{ address: string }>>;
+  updateSettings(patch: Partial<Settings>): Promise<Result<SettingsUpdate>>;
+  setPaused(paused: boolean): Promise<Result<{ paused: boolean }>>;
+  /** Subscribes to cycles, peer changes and log lines; returns the unsubscribe function. */
+  onEvent(listener: (event: NodeEventMessage) => void): () => void;
+}
+
+/** Which API method each request channel carries. */
+export const CHANNEL_OF = {
+  getStatus: 'lvs:get-status',
+  getSettings: 'lvs:get-settings',
+  addPeer: 'lvs:add-peer',
+  updateSettings: 'lvs:update-settings',
+  setPaused: 'lvs:set-paused',
+} as const satisfies Record<Exclude<keyof LvsApi, 'onEvent'>, RequestChannel>;
+
+/**
+ * The WebSocket bridge (`ws://<node>/bridge`) carries the same API to a
+ * browser: requests with an id, replies with that id, and pushed events.
+ */
+export const BRIDGE_PATH = '/bridge';
+export interface BridgeRequest {
+  id: number;
+  channel: RequestChannel;
+  args: unknown[];
+}
+export type BridgeServerFrame = { id: number; result: Result<unknown> } | { event: NodeEventMessage };
