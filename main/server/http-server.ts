@@ -10,7 +10,17 @@ import { BRIDGE_PATH } from '../bridge/api.js';
 import { SIGNAL_PATH } from '../transport/signaling.js';
 import { serveStatic } from './static-files.js';
 
-export class ListenError extends Error {}
+/** The port could not be opened; `code` is the system error (EADDRINUSE, EACCES, ...). */
+export class ListenError extends Error {
+  constructor(
+    message: string,
+    readonly port: number,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
 
 export interface HttpServerOptions {
   host: string;
@@ -94,10 +104,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new ListenError(`port ${options.port} is already in use on ${options.host}; choose another with --port, or --port 0 for any free port`));
-      else if (err.code === 'EADDRNOTAVAIL') reject(new ListenError(`cannot listen on ${options.host}: no such address on this machine`));
-      else if (err.code === 'EACCES') reject(new ListenError(`not allowed to listen on port ${options.port} (ports below 1024 need privileges)`));
-      else reject(new ListenError(`cannot listen on ${options.host}:${options.port}: ${err.message}`));
+      const fail = (message: string) => reject(new ListenError(message, options.port, err.code ?? 'UNKNOWN'));
+      if (err.code === 'EADDRINUSE') fail(`port ${options.port} is already in use on ${options.host}; choose another with --port, or --port 0 for any free port`);
+      else if (err.code === 'EADDRNOTAVAIL') fail(`cannot listen on ${options.host}: no such address on this machine`);
+      else if (err.code === 'EACCES') fail(`not allowed to listen on port ${options.port} (ports below 1024 need privileges)`);
+      else fail(`cannot listen on ${options.host}:${options.port}: ${err.message}`);
     });
     server.listen(options.port, options.host, () => resolve());
   });
