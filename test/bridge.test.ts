@@ -17,7 +17,7 @@ let dir: { path: string; remove(): void };
 
 beforeEach(async () => {
   dir = tempDir('lvs-bridge-');
-  const cmd = parseCli(['--host', '127.0.0.1', '--port', '0', '--data-dir', dir.path, '--name', 'bridge-test']);
+  const cmd = parseCli(['--host', '127.0.0.1', '--port', '0', '--data-dir', dir.path, '--name', 'bridge-test', '--no-discovery']);
   if (cmd.kind !== 'run') throw new Error('expected run');
   running = await runNode(cmd.options, () => {});
 });
@@ -37,13 +37,15 @@ function connect(headers: Record<string, string> = {}): Promise<WebSocket> {
 }
 
 /** Sends one raw frame and resolves with the reply carrying `id` (0 for frames rejected before their id is known). */
-function call(ws: WebSocket, frame: unknown, id: number): Promise<BridgeServerFrame & { id: number }> {
+type Reply = Extract<BridgeServerFrame, { id: number }>;
+
+function call(ws: WebSocket, frame: unknown, id: number): Promise<Reply> {
   return new Promise((resolve) => {
     const onMessage = (data: Buffer) => {
       const msg = JSON.parse(data.toString()) as BridgeServerFrame;
       if ('id' in msg && msg.id === id) {
         ws.off('message', onMessage);
-        resolve(msg);
+        resolve(msg as Reply);
       }
     };
     ws.on('message', onMessage);

@@ -84,6 +84,8 @@ export interface CycleEvent {
   vu: number;
   tc: number;
   freshPeers: number;
+  /** This node's replica of each linked peer's drift after the cycle, so a UI moves peers every cycle too. */
+  peerDrifts: Record<string, [number, number]>;
   at: number;
 }
 

@@ -1,0 +1,150 @@
+/**
+ * The dashboard's entry point: picks the API (Electron's preload exposes
+ * window.lvs; in a browser the WebSocket bridge stands in), feeds status and
+ * events into the model, and drives the plane and panels. Draws and polls
+ * only while the page is visible; events keep the model current meanwhile.
+ */
+import type { LvsApi } from '../main/bridge/api.js';
+import { BridgeClient, bridgeUrl, type ConnectionState } from './bridge-client.js';
+import { byId } from './dom.js';
+import { AddPeerForm, CopyId, PauseButton, SettingsForm } from './forms.js';
+import { LogView } from './log-view.js';
+import { DashboardModel } from './model.js';
+import { Panels } from './panels.js';
+import { PeerList } from './peer-list.js';
+import { drawLegend, PlaneView } from './plane.js';
+import { SPREAD_SAMPLE_MS, SpreadHistory } from './spread-history.js';
+
+/** For browser tests: the drift each dot is heading to, by node id (self included). */
+export interface PlaneProbe {
+  positions(): Record<string, [number, number]>;
+}
+
+declare global {
+  interface Window {
+    /** Set by Electron's preload; absent in a plain browser. */
+    lvs?: LvsApi;
+    __lvsPlane?: PlaneProbe;
+  }
+}
+
+const POLL_MS = 1000;
+const RENDER_MS = 200;
+
+function start(): void {
+  const model = new DashboardModel();
+  const history = new SpreadHistory();
+  const client = window.lvs ? null : new BridgeClient(bridgeUrl(location));
+  const api: LvsApi = window.lvs ?? client!;
+  let connection: ConnectionState | null = client ? client.connection : null;
+  let statusError: string | null = null;
+
+  const plane = new PlaneView(byId('plane', HTMLCanvasElement), model, {
+    zoomIn: byId('zoom-in', HTMLButtonElement),
+    zoomOut: byId('zoom-out', HTMLButtonElement),
+    fit: byId('zoom-fit', HTMLButtonElement),
+  });
+  const panels = new Panels(model, history);
+  const peers = new PeerList(model);
+  const log = new LogView(model);
+  const online = () => connection === null || connection.connected;
+
+  let renderTimer: ReturnType<typeof setTimeout> | null = null;
+  const render = (): void => {
+    if (renderTimer) clearTimeout(renderTimer);
+    renderTimer = null;
+    panels.render({ connection, statusError });
+    peers.render();
+    log.render();
+    pause.render(online());
+    copy.render(model.status !== null);
+  };
+  const scheduleRender = (): void => {
+    if (renderTimer || document.hidden) return;
+    renderTimer = setTimeout(render, RENDER_MS);
+  };
+
+  const addPeer = new AddPeerForm(api, () => void poll());
+  const settings = new SettingsForm(api, model, scheduleRender);
+  const pause = new PauseButton(api, model, (level, message) => model.addLog(level, message, Date.now()), scheduleRender);
+  const copy = new CopyId();
+  byId('empty-add-link', HTMLAnchorElement).addEventListener('click', (e) => {
+    e.preventDefault();
+    addPeer.focus();
+  });
+  drawLegend(byId('legend-bar', HTMLCanvasElement));
+
+  api.onEvent((event) => {
+    model.applyEvent(event, performance.now());
+    if (event.type === 'settings') settings.external(event.settings);
+    scheduleRender();
+  });
+
+  let pollTimer: ReturnType<typeof setTimeout> | null = null;
+  let polling = false;
+  async function poll(): Promise<void> {
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = null;
+    if (document.hidden || polling) return;
+    polling = true;
+    try {
+      const result = await api.getStatus();
+      if (result.ok) {
+        model.applyStatus(result.value, performance.now());
+        statusError = null;
+      } else if (online()) {
+        // While the bridge is down the banner already says so.
+        statusError = result.error;
+      }
+    } finally {
+      polling = false;
+    }
+    render();
+    if (!document.hidden && !pollTimer) pollTimer = setTimeout(() => void poll(), POLL_MS);
+  }
+
+  client?.onConnection((state) => {
+    const was = connection;
+    connection = state;
+    if (state.connected && was && !was.connected) {
+      model.addLog('info', was.everConnected ? 'reconnected to the node' : `connected to the node (${client.url})`, Date.now());
+      model.resetSequence();
+      statusError = null;
+      void settings.load();
+      void poll();
+    } else if (!state.connected && (was === null || was.connected)) {
+      if (was?.everConnected ?? state.everConnected) model.addLog('warn', `lost the connection to the node: ${state.lastError ?? 'closed'}`, Date.now());
+    }
+    render();
+  });
+
+  // Spread is sampled on its own steady clock (events keep the model current while hidden).
+  setInterval(() => {
+    // A lone node has no spread worth charting: its samples would sit on the floor.
+    if (model.nodes.size >= 2) history.maybeSample(model.spread(), Date.now());
+    scheduleRender();
+  }, SPREAD_SAMPLE_MS);
+
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) {
+      plane.stop();
+      if (pollTimer) clearTimeout(pollTimer);
+      pollTimer = null;
+    } else {
+      plane.start();
+      render();
+      void poll();
+    }
+  });
+
+  window.__lvsPlane = { positions: () => model.positions() };
+
+  client?.start();
+  render();
+  void settings.load();
+  void poll();
+  if (!document.hidden) plane.start();
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+else start();

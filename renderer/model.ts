@@ -1,0 +1,230 @@
+/**
+ * What the dashboard knows: the latest status, merged with the events that
+ * arrived since, and per visible node its glide and trail. DOM-free: the
+ * plane and the panels read it, the bridge writes it; `now` is passed in
+ * (performance.now() in the page, anything in tests).
+ */
+import type { DashboardStatus, DialTarget, LogLevel, NodeEventMessage, PeerStatus, Settings } from '../main/bridge/api.js';
+import { spread } from '../main/model/drift.js';
+import { INTENSITY_SMOOTHING } from '../main/model/limits.js';
+import { nodeLabel } from './format.js';
+import { Glide, Trail, type Point } from './interpolate.js';
+import { Ring } from './ring.js';
+
+/** Log lines kept for the log view. */
+export const LOG_CAPACITY = 200;
+/** Assumed cycle period until the first status says otherwise. */
+const DEFAULT_CYCLE_MS = 100;
+
+export type LinkState = 'self' | 'fresh' | 'stale';
+
+/** One dot on the plane. */
+export interface PlaneNode {
+  id: string;
+  label: string;
+  self: boolean;
+  intensity: number;
+  link: LinkState;
+  glide: Glide;
+  trail: Trail;
+}
+
+export interface LogEntry {
+  seq: number;
+  level: LogLevel;
+  message: string;
+  at: number;
+}
+
+/** How a peer row describes its link. */
+export type PeerLinkState = 'linked' | 'stale' | 'disconnected';
+
+export function peerLinkState(peer: PeerStatus): PeerLinkState {
+  if (!peer.connected) return 'disconnected';
+  return peer.fresh ? 'linked' : 'stale';
+}
+
+/** A peer is on the plane while it is linked (fresh or stale) and we hold a replica of its drift. */
+export function onPlane(peer: PeerStatus): peer is PeerStatus & { drift: [number, number] } {
+  return peer.connected && peer.drift !== null && Number.isFinite(peer.drift[0]) && Number.isFinite(peer.drift[1]);
+}
+
+export class DashboardModel {
+  status: DashboardStatus | null = null;
+  settings: Settings | null = null;
+  /** The dots, keyed by node id; self included. */
+  readonly nodes = new Map<string, PlaneNode>();
+  readonly logs = new Ring<LogEntry>(LOG_CAPACITY);
+  /** Bumped on every change the panels show. */
+  revision = 0;
+  private readonly peers = new Map<string, PeerStatus>();
+  private logSeq = 0;
+  /** Cycle of the newest own drift applied: an older status snapshot must not move the dot back. */
+  private selfCycle = -1;
+
+  get selfId(): string | null {
+    return this.status?.id ?? null;
+  }
+
+  get cycleMs(): number {
+    return this.status?.config.cycleMs ?? DEFAULT_CYCLE_MS;
+  }
+
+  get paused(): boolean {
+    return this.status?.paused ?? false;
+  }
+
+  /** Peers, linked first, then by name and id. */
+  peerList(): PeerStatus[] {
+    const order: Record<PeerLinkState, number> = { linked: 0, stale: 1, disconnected: 2 };
+    return [...this.peers.values()].sort(
+      (a, b) =>
+        order[peerLinkState(a)] - order[peerLinkState(b)] ||
+        nodeLabel(a.name, a.id).localeCompare(nodeLabel(b.name, b.id)) ||
+        a.id.localeCompare(b.id),
+    );
+  }
+
+  /** Addresses being dialled that have no linked peer behind them (those say why not). */
+  pendingDials(): DialTarget[] {
+    const targets = this.status?.dialTargets ?? [];
+    const linkedAddresses = new Set<string>();
+    for (const p of this.peers.values()) if (p.connected && p.dialledAddress) linkedAddresses.add(p.dialledAddress);
+    return targets.filter((t) => {
+      if (linkedAddresses.has(t.address)) return false;
+      const peer = t.peerId ? this.peers.get(t.peerId) : undefined;
+      return !(peer?.connected ?? false);
+    });
+  }
+
+  /** Forgets the order of own cycles (a reconnect may meet a restarted node whose cycle went back a little). */
+  resetSequence(): void {
+    this.selfCycle = -1;
+  }
+
+  applyStatus(next: DashboardStatus, now: number): void {
+    if (this.status && this.status.id !== next.id) this.forgetNodes();
+    const prev = this.status;
+    if (prev && next.cycle < this.selfCycle) {
+      // This snapshot left the node before the latest cycle event arrived: keep the newer own state.
+      next.cycle = prev.cycle;
+      next.state = prev.state;
+      next.intensity = prev.intensity;
+    } else {
+      this.selfCycle = next.cycle;
+    }
+    this.status = next;
+    this.peers.clear();
+    for (const peer of next.peers) this.peers.set(peer.id, peer);
+    this.syncNodes(now);
+    this.revision++;
+  }
+
+  applyEvent(event: NodeEventMessage, now: number): void {
+    switch (event.type) {
+      case 'cycle': {
+        const s = this.status;
+        if (!s) return;
+        this.selfCycle = event.cycle;
+        s.cycle = event.cycle;
+        s.state = { drift: [event.drift[0], event.drift[1]], vu: event.vu, tc: event.tc };
+        const u = Math.hypot(event.entropy[0], event.entropy[1]);
+        if (Number.isFinite(u)) s.intensity += INTENSITY_SMOOTHING * (u - s.intensity);
+        for (const [id, drift] of Object.entries(event.peerDrifts ?? {})) {
+          const peer = this.peers.get(id);
+          if (peer) peer.drift = [drift[0], drift[1]];
+        }
+        this.syncNodes(now);
+        this.revision++;
+        return;
+      }
+      case 'peer': {
+        this.peers.set(event.peer.id, event.peer);
+        if (this.status) this.status.peers = [...this.peers.values()];
+        this.syncNodes(now);
+        this.revision++;
+        return;
+      }
+      case 'log':
+        this.addLog(event.level, event.message, event.at);
+        return;
+      case 'paused':
+        if (this.status) this.status.paused = event.paused;
+        this.revision++;
+        return;
+      case 'settings': {
+        this.settings = event.settings;
+        const s = this.status;
+        if (s) {
+          s.config = { ...s.config, cycleMs: event.settings.cycleMs, alpha: event.settings.alpha, beta: event.settings.beta, gamma: event.settings.gamma, maxPeers: event.settings.maxPeers };
+          if (event.settings.name.trim() !== '') s.name = event.settings.name.trim();
+          this.syncSelf(now);
+        }
+        this.revision++;
+        return;
+      }
+    }
+  }
+
+  addLog(level: LogLevel, message: string, at: number): void {
+    this.logs.push({ seq: ++this.logSeq, level, message, at });
+    this.revision++;
+  }
+
+  /** The drift each dot is heading to, by node id (self included). */
+  positions(): Record<string, [number, number]> {
+    const out: Record<string, [number, number]> = {};
+    for (const node of this.nodes.values()) out[node.id] = node.glide.target;
+    return out;
+  }
+
+  /** Latest drifts of the dots on the plane. */
+  targets(): Point[] {
+    return [...this.nodes.values()].map((n) => n.glide.target);
+  }
+
+  /** Spread of the dots on the plane: RMS distance to their centroid (the model's spread()). */
+  spread(): number {
+    return spread(this.targets());
+  }
+
+  private forgetNodes(): void {
+    this.nodes.clear();
+    this.peers.clear();
+    this.selfCycle = -1;
+  }
+
+  private syncSelf(now: number): void {
+    const s = this.status;
+    if (!s) return;
+    this.upsert(s.id, s.name, true, s.intensity, 'self', s.state.drift, now);
+  }
+
+  private syncNodes(now: number): void {
+    const s = this.status;
+    if (!s) return;
+    const keep = new Set<string>([s.id]);
+    this.syncSelf(now);
+    for (const peer of this.peers.values()) {
+      if (peer.id === s.id || !onPlane(peer)) continue;
+      keep.add(peer.id);
+      this.upsert(peer.id, peer.name, false, peer.intensity, peer.fresh ? 'fresh' : 'stale', peer.drift, now);
+    }
+    for (const id of [...this.nodes.keys()]) if (!keep.has(id)) this.nodes.delete(id);
+  }
+
+  private upsert(id: string, name: string, self: boolean, intensity: number, link: LinkState, drift: readonly [number, number], now: number): void {
+    if (!Number.isFinite(drift[0]) || !Number.isFinite(drift[1])) return;
+    let node = this.nodes.get(id);
+    if (!node) {
+      node = { id, label: nodeLabel(name, id), self, intensity, link, glide: new Glide([drift[0], drift[1]], now, this.cycleMs), trail: new Trail() };
+      this.nodes.set(id, node);
+      return;
+    }
+    node.label = nodeLabel(name, id);
+    node.intensity = intensity;
+    node.link = link;
+    const t = node.glide.target;
+    if (t[0] !== drift[0] || t[1] !== drift[1]) node.glide.retarget([drift[0], drift[1]], now, this.cycleMs);
+  }
+}

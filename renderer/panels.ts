@@ -1,0 +1,121 @@
+/**
+ * The read-only panels: top bar, bridge banner, convergence readout, this
+ * node's facts, and the plane's empty state. Reads the model; writes text.
+ */
+import type { ConnectionState } from './bridge-client.js';
+import { byId, pageHostname, setAttr, setText } from './dom.js';
+import { dialableAddress, formatDuration, formatPoint, formatRate, formatSig, formatUnit, nodeLabel } from './format.js';
+import type { DashboardModel } from './model.js';
+import { drawSparkline } from './sparkline.js';
+import { SPREAD_SAMPLE_MS, type SpreadHistory } from './spread-history.js';
+
+/** What the banner should say, if anything. */
+export interface LinkHealth {
+  /** The WebSocket bridge's state; null under Electron (IPC does not drop). */
+  connection: ConnectionState | null;
+  /** The last getStatus error, null after a success. */
+  statusError: string | null;
+}
+
+export class Panels {
+  private readonly topName = byId('top-name', HTMLElement);
+  private readonly runState = byId('run-state', HTMLElement);
+  private readonly topListen = byId('top-listen', HTMLElement);
+  private readonly banner = byId('bridge-banner', HTMLElement);
+  private readonly spread = byId('spread', HTMLElement);
+  private readonly spreadCount = byId('spread-count', HTMLElement);
+  private readonly sparkline = byId('sparkline', HTMLCanvasElement);
+  private readonly sparkRange = byId('spark-range', HTMLElement);
+  private readonly nodeId = byId('node-id', HTMLElement);
+  private readonly selfName = byId('self-name', HTMLElement);
+  private readonly selfDrift = byId('self-drift', HTMLElement);
+  private readonly selfVu = byId('self-vu', HTMLElement);
+  private readonly selfTc = byId('self-tc', HTMLElement);
+  private readonly selfCycle = byId('self-cycle', HTMLElement);
+  private readonly selfRate = byId('self-rate', HTMLElement);
+  private readonly selfIntensity = byId('self-intensity', HTMLElement);
+  private readonly selfListen = byId('self-listen', HTMLElement);
+  private readonly emptyState = byId('empty-state', HTMLElement);
+  private readonly emptyCommand = byId('empty-command', HTMLElement);
+  private readonly emptyListen = byId('empty-listen', HTMLElement);
+  private readonly emptyTitle: HTMLElement;
+
+  constructor(
+    private readonly model: DashboardModel,
+    private readonly history: SpreadHistory,
+  ) {
+    const title = this.emptyState.querySelector('h2');
+    if (!(title instanceof HTMLElement)) throw new Error('dashboard page: #empty-state has no heading');
+    this.emptyTitle = title;
+  }
+
+  render(health: LinkHealth): void {
+    const s = this.model.status;
+    const offline = health.connection !== null && !health.connection.connected;
+    if (s) {
+      setText(this.topName, nodeLabel(s.name, s.id));
+      this.topName.title = s.id;
+      setText(this.topListen, `listening on ${s.listen}`);
+    }
+    const state = offline || (health.statusError && !s) ? 'offline' : !s ? 'connecting' : s.paused ? 'paused' : s.waitingForPeers ? 'waiting' : 'running';
+    setAttr(this.runState, 'data-state', state);
+    setText(this.runState, state === 'waiting' ? 'waiting for peers' : state);
+    this.renderBanner(health);
+    this.renderReadout();
+    this.renderSelf();
+    this.renderEmpty();
+  }
+
+  private renderBanner(health: LinkHealth): void {
+    const c = health.connection;
+    let text = '';
+    if (c && !c.connected) {
+      const wait = c.retryAt === null ? 'now' : `in ${formatDuration(Math.max(0, c.retryAt - Date.now()))}`;
+      const lead = c.everConnected ? 'Disconnected from node' : 'Cannot reach the node';
+      text = `${lead}, retrying ${wait} (attempt ${c.attempt})${c.lastError ? ` — ${c.lastError}` : ''}. What you see is the last known state.`;
+    } else if (health.statusError) {
+      text = `The node is not answering: ${health.statusError}. Retrying every second.`;
+    }
+    setText(this.banner, text);
+    this.banner.hidden = text === '';
+  }
+
+  private renderReadout(): void {
+    const n = this.model.nodes.size;
+    setText(this.spread, formatSig(this.model.spread()));
+    setText(this.spreadCount, n === 1 ? '1 node' : `${n} nodes`);
+    const range = drawSparkline(this.sparkline, this.history, Date.now(), this.history.capacity * SPREAD_SAMPLE_MS, n < 2 ? 'spread needs two or more nodes on the plane' : 'collecting…');
+    setText(this.sparkRange, range);
+  }
+
+  private renderSelf(): void {
+    const s = this.model.status;
+    if (!s) return;
+    setText(this.nodeId, s.id);
+    setText(this.selfName, s.name || '(unnamed)');
+    setText(this.selfDrift, formatPoint(s.state.drift));
+    setText(this.selfVu, formatUnit(s.state.vu));
+    setText(this.selfTc, formatUnit(s.state.tc));
+    setText(this.selfCycle, `${s.cycle} · every ${s.config.cycleMs} ms`);
+    setText(this.selfRate, `${formatRate(s.cyclesPerSecond)} cycles`);
+    setText(this.selfIntensity, formatUnit(s.intensity));
+    setText(this.selfListen, s.listen);
+  }
+
+  private renderEmpty(): void {
+    const s = this.model.status;
+    const peersOnPlane = this.model.nodes.size - (s && this.model.nodes.has(s.id) ? 1 : 0);
+    const show = s !== null && peersOnPlane === 0;
+    this.emptyState.hidden = !show;
+    if (!s || !show) return;
+    const known = this.model.peerList().length;
+    const dialling = this.model.pendingDials().length;
+    setText(
+      this.emptyTitle,
+      known === 0 && dialling === 0 ? 'No peers yet' : dialling > 0 ? `No linked peers — dialling ${dialling} address${dialling === 1 ? '' : 'es'} (see Peers)` : 'No linked peers right now',
+    );
+    const address = dialableAddress(s.listen, pageHostname());
+    setText(this.emptyCommand, `npm run node -- --peer ${address}`);
+    setText(this.emptyListen, `This node listens on ${s.listen}. A second node on this same machine needs its own --data-dir and --port 0.`);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The peer list: one row per known peer (keyed, so rows are updated in
+ * place), then the addresses being dialled with why they failed and when
+ * the next try is, and an empty message that says how to add a peer.
+ */
+import type { DialTarget, PeerStatus } from '../main/bridge/api.js';
+import { intensityCss } from './colour.js';
+import { byId, pageHostname, el, setAttr, setText } from './dom.js';
+import { dialableAddress, formatLastSeen, formatPoint, formatUntil, nodeLabel, shortId } from './format.js';
+import { peerLinkState, type DashboardModel } from './model.js';
+
+interface Row {
+  li: HTMLLIElement;
+  dot: HTMLSpanElement;
+  name: HTMLSpanElement;
+  short: HTMLSpanElement;
+  state: HTMLSpanElement;
+  drift: HTMLSpanElement;
+  seen: HTMLSpanElement;
+}
+
+interface DialRow {
+  li: HTMLLIElement;
+  when: HTMLSpanElement;
+  error: HTMLDivElement;
+}
+
+export class PeerList {
+  private readonly list = byId('peer-list', HTMLUListElement);
+  private readonly empty = byId('peer-list-empty', HTMLElement);
+  private readonly dials = byId('dial-list', HTMLUListElement);
+  private readonly count = byId('peer-count', HTMLElement);
+  private readonly rows = new Map<string, Row>();
+  private readonly dialRows = new Map<string, DialRow>();
+
+  constructor(private readonly model: DashboardModel) {}
+
+  render(): void {
+    const status = this.model.status;
+    const peers = this.model.peerList();
+    const linked = peers.filter((p) => p.connected).length;
+    setText(this.count, peers.length === 0 ? '' : `${linked} linked of ${peers.length}`);
+    this.renderPeers(peers);
+    const dials = this.model.pendingDials();
+    this.renderDials(dials);
+    const showEmpty = status !== null && peers.length === 0;
+    this.empty.hidden = !showEmpty;
+    if (showEmpty) {
+      const address = dialableAddress(status.listen, pageHostname());
+      setText(
+        this.empty,
+        dials.length > 0
+          ? 'No peer has answered yet. Add another address below, or start a node elsewhere with --peer ' + address + '.'
+          : `No peers yet. Add one below by host:port, or start another node with --peer ${address}.`,
+      );
+    }
+  }
+
+  private renderPeers(peers: PeerStatus[]): void {
+    const seen = new Set<string>();
+    let previous: HTMLLIElement | null = null;
+    for (const peer of peers) {
+      seen.add(peer.id);
+      let row = this.rows.get(peer.id);
+      if (!row) {
+        row = makeRow(peer.id);
+        this.rows.set(peer.id, row);
+      }
+      updateRow(row, peer);
+      // Keep DOM order equal to the sorted order, moving only what is out of place.
+      const expected: ChildNode | null = previous ? previous.nextSibling : this.list.firstChild;
+      if (expected !== row.li) this.list.insertBefore(row.li, expected);
+      previous = row.li;
+    }
+    for (const [id, row] of this.rows) {
+      if (!seen.has(id)) {
+        row.li.remove();
+        this.rows.delete(id);
+      }
+    }
+  }
+
+  private renderDials(targets: DialTarget[]): void {
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (const t of targets) {
+      seen.add(t.address);
+      let row = this.dialRows.get(t.address);
+      if (!row) {
+        const when = el('span', { className: 'dial-when' });
+        const error = el('div', { className: 'dial-error' });
+        const li = el('li', { className: 'dial-row', attrs: { 'data-testid': 'dial-row', 'data-address': t.address } }, [
+          el('div', { className: 'dial-head' }, [el('span', { className: 'dial-address', text: t.address }), when]),
+          error,
+        ]);
+        row = { li, when, error };
+        this.dialRows.set(t.address, row);
+        this.dials.append(li);
+      }
+      const failing = t.failures > 0;
+      setAttr(row.li, 'data-failing', String(failing));
+      setText(row.when, failing ? `next try ${formatUntil(t.nextDialAt, now)}` : t.nextDialAt !== null ? `dialling ${formatUntil(t.nextDialAt, now)}` : 'dialling…');
+      const why = failing ? `${t.failures} failed attempt${t.failures === 1 ? '' : 's'}: ${t.lastError ?? 'no answer'}` : '';
+      setText(row.error, why);
+      row.error.hidden = why === '';
+      row.li.title = t.peerId ? `last reached node ${t.peerId}` : 'no node reached at this address yet';
+    }
+    for (const [address, row] of this.dialRows) {
+      if (!seen.has(address)) {
+        row.li.remove();
+        this.dialRows.delete(address);
+      }
+    }
+  }
+}
+
+function makeRow(id: string): Row {
+  const dot = el('span', { className: 'peer-dot', attrs: { 'aria-hidden': 'true' } });
+  const short = el('span', { className: 'peer-short', text: shortId(id), title: id });
+  const name = el('span', { className: 'peer-name-text' });
+  const state = el('span', { className: 'peer-state' });
+  const drift = el('span', { className: 'peer-drift' });
+  const seen = el('span', { className: 'peer-seen' });
+  const li = el('li', { className: 'peer-row', attrs: { 'data-testid': 'peer-row', 'data-peer-id': id } }, [
+    dot,
+    el('span', { className: 'peer-name' }, [name, short]),
+    state,
+    el('div', { className: 'peer-meta' }, [drift, seen]),
+  ]);
+  return { li, dot, name, short, state, drift, seen };
+}
+
+function updateRow(row: Row, peer: PeerStatus): void {
+  const link = peerLinkState(peer);
+  setAttr(row.li, 'data-state', link);
+  setText(row.name, nodeLabel(peer.name, peer.id));
+  setText(row.state, link);
+  setText(row.drift, peer.drift ? formatPoint(peer.drift) : 'no drift yet');
+  setText(row.seen, formatLastSeen(peer.lastSeenCycles));
+  // CSSOM (not a style attribute), which a strict style-src allows.
+  const colour = intensityCss(peer.intensity, link === 'disconnected' ? 0.35 : link === 'stale' ? 0.6 : 1);
+  if (row.dot.style.backgroundColor !== colour) row.dot.style.backgroundColor = colour;
+  const rejects = Object.entries(peer.rejects)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  row.li.title = [
+    peer.id,
+    peer.address ? `address ${peer.address}` : null,
+    peer.dialledAddress ? `dialled ${peer.dialledAddress}` : peer.connected ? 'inbound link' : null,
+    `messages in ${peer.messagesIn}, out ${peer.messagesOut}`,
+    `intensity ${peer.intensity.toFixed(3)}`,
+    rejects ? `rejected: ${rejects}` : null,
+  ]
+    .filter((x): x is string => x !== null)
+    .join('\n');
+}

@@ -1,0 +1,135 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium via playwright-core)
+ * against real headless nodes linked over real WebRTC on loopback.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spread, type Vec2 } from '../main/model/drift.js';
+import { browserSkipReason, launchBrowser } from './helpers/browser.js';
+import { killAll, startNode, tempDir, waitFor, type NodeProcess } from './helpers/node-process.js';
+
+const skip = browserSkipReason();
+const dirs: { remove(): void }[] = [];
+function dataDir(): string {
+  const d = tempDir('lvs-ui-');
+  dirs.push(d);
+  return d.path;
+}
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!skip) browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(() => {
+  killAll();
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+async function open(node: NodeProcess): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  await page.goto(`http://127.0.0.1:${node.port}/`);
+  (page as Page & { errors: string[] }).errors = errors;
+  return page;
+}
+
+function positions(page: Page): Promise<Record<string, [number, number]>> {
+  return page.evaluate(() => (window as unknown as { __lvsPlane: { positions(): Record<string, [number, number]> } }).__lvsPlane.positions());
+}
+
+async function spreadText(page: Page): Promise<number> {
+  return Number(await page.getByTestId('spread').textContent());
+}
+
+describe.skipIf(skip !== null)('dashboard in Chromium', () => {
+  it('shows three linked nodes whose dots move together while the spread readout falls', async () => {
+    const a = await startNode(['--port', '0', '--data-dir', dataDir(), '--name', 'alpha', '--drift', '4,4']);
+    const b = await startNode(['--port', '0', '--data-dir', dataDir(), '--name', 'beta', '--drift=-4,0', '--peer', `127.0.0.1:${a.port}`]);
+    const c = await startNode(['--port', '0', '--data-dir', dataDir(), '--name', 'gamma', '--drift=0,-4', '--peer', `127.0.0.1:${a.port}`, '--peer', `127.0.0.1:${b.port}`]);
+    const page = await open(a);
+    await expect.poll(() => page.getByTestId('node-id').textContent(), { timeout: 10_000 }).toContain(a.id);
+    const first = await waitFor('three dots', async () => {
+      const p = await positions(page);
+      return Object.keys(p).length === 3 ? p : null;
+    });
+    expect(Object.keys(first).sort()).toEqual([a.id, b.id, c.id].sort());
+    const spread0 = spread(Object.values(first) as Vec2[]);
+    const readout0 = await spreadText(page);
+    expect(readout0).toBeGreaterThan(0.5);
+
+    await waitFor('the dots to converge', async () => spread(Object.values(await positions(page)) as Vec2[]) < spread0 / 5, 45_000);
+    await waitFor('the readout to fall', async () => (await spreadText(page)) < readout0 / 5, 15_000);
+    await expect.poll(() => page.getByTestId('peer-row').count()).toBe(2);
+    expect(await page.getByTestId('empty-state').isVisible().catch(() => false)).toBe(false);
+
+    // Let the view settle on the converged cloud, then keep a picture of it for the README.
+    await page.waitForTimeout(1500);
+    mkdirSync(resolve(import.meta.dirname, '../docs'), { recursive: true });
+    await page.screenshot({ path: resolve(import.meta.dirname, '../docs/dashboard.png') });
+    expect((page as Page & { errors: string[] }).errors).toEqual([]);
+  }, 90_000);
+
+  it('adds a peer through the form, and rejects a bad address with a clear line', async () => {
+    const a = await startNode(['--port', '0', '--data-dir', dataDir(), '--name', 'alpha']);
+    const d = await startNode(['--port', '0', '--data-dir', dataDir(), '--name', 'delta']);
+    const page = await open(a);
+    await expect.poll(() => page.getByTestId('empty-state').isVisible(), { timeout: 10_000 }).toBe(true);
+
+    await page.getByTestId('add-peer-input').fill('no-port-here');
+    await page.getByTestId('add-peer-submit').click();
+    await expect.poll(() => page.getByTestId('add-peer-error').textContent()).toMatch(/no-port-here/);
+
+    await page.getByTestId('add-peer-input').fill(`127.0.0.1:${d.port}`);
+    await page.getByTestId('add-peer-submit').click();
+    await expect.poll(() => page.locator(`[data-testid="peer-row"][data-peer-id="${d.id}"]`).count(), { timeout: 20_000 }).toBe(1);
+    expect((await a.status()).peers.find((p) => p.id === d.id)?.connected).toBe(true);
+  }, 60_000);
+
+  it('changes a setting, and the change survives a node restart', async () => {
+    const dir = dataDir();
+    const a = await startNode(['--port', '0', '--data-dir', dir, '--name', 'before']);
+    const page = await open(a);
+    const form = page.getByTestId('settings-form');
+    await expect.poll(() => form.locator('input[name="name"]').inputValue(), { timeout: 10_000 }).toBe('before');
+    await form.locator('input[name="name"]').fill('after');
+    await form.locator('input[name="beta"]').fill('0.25');
+    await page.getByTestId('settings-submit').click();
+    await expect.poll(() => a.status().then((s) => [s.name, s.config.beta])).toEqual(['after', 0.25]);
+
+    // A value the main side refuses is reported and changes nothing.
+    await form.locator('input[name="cycleMs"]').fill('20');
+    await page.getByTestId('settings-submit').click();
+    await expect.poll(() => page.getByTestId('settings-message').textContent()).toMatch(/cycleMs/);
+    expect((await a.status()).config.cycleMs).toBe(100);
+
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    const again = await startNode(['--port', '0', '--data-dir', dir]);
+    const page2 = await open(again);
+    await expect.poll(() => page2.getByTestId('settings-form').locator('input[name="name"]').inputValue(), { timeout: 10_000 }).toBe('after');
+    expect(await page2.getByTestId('settings-form').locator('input[name="beta"]').inputValue()).toBe('0.25');
+    expect((await again.status()).name).toBe('after');
+  }, 60_000);
+
+  it('pauses and resumes the drift cycle from the page', async () => {
+    const a = await startNode(['--port', '0', '--data-dir', dataDir()]);
+    const page = await open(a);
+    await page.getByTestId('pause-button').click();
+    await expect.poll(() => a.status().then((s) => s.paused)).toBe(true);
+    const cycle = (await a.status()).cycle;
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await a.status()).cycle).toBe(cycle);
+    await page.getByTestId('pause-button').click();
+    await expect.poll(() => a.status().then((s) => s.cycle)).toBeGreaterThan(cycle);
+  }, 30_000);
+});
