@@ -34,6 +34,7 @@ import { MemoryNetwork } from '../main/transport/memory.js';
 import { NodeStore } from '../main/store/store.js';
 import { makeNode } from './helpers/memory-cluster.js';
 import type { DriftNode } from '../main/node/drift-node.js';
+import { discoveryOff } from '../main/discovery/mdns-discovery.js';
 
 interface FakeFrame {
   url: string;
@@ -82,7 +83,7 @@ beforeEach(() => {
   service = new NodeService({
     node,
     store,
-    status: () => ({ ...node.status(), listen: '0.0.0.0:7710', dataDir: dir }),
+    status: () => ({ ...node.status(), listen: '0.0.0.0:7710', dataDir: dir, discovery: discoveryOff('--no-discovery', 'test-instance', 7710) }),
     defaultName: 'test-host',
   });
   window = fakeWindow();

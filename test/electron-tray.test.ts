@@ -78,6 +78,7 @@ import type { DriftNode } from '../main/node/drift-node.js';
 import { NodeStore } from '../main/store/store.js';
 import { MemoryNetwork } from '../main/transport/memory.js';
 import { makeNode } from './helpers/memory-cluster.js';
+import { discoveryOff } from '../main/discovery/mdns-discovery.js';
 
 let dir: string;
 let store: NodeStore;
@@ -89,7 +90,7 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvs-electron-tray-'));
   store = NodeStore.open(path.join(dir, 'data'), { log: () => {} });
   ({ node } = makeNode(new MemoryNetwork(), 0, [0, 0]));
-  service = new NodeService({ node, store, status: () => ({ ...node.status(), listen: '0.0.0.0:7710', dataDir: dir }), defaultName: 'host' });
+  service = new NodeService({ node, store, status: () => ({ ...node.status(), listen: '0.0.0.0:7710', dataDir: dir, discovery: discoveryOff('--no-discovery', 'test-instance', 7710) }), defaultName: 'host' });
   fake.trays.length = 0;
   fake.loginSettings = { openAtLogin: false };
   fake.loginReads.length = 0;

@@ -47,6 +47,7 @@ function status(cycle: number, drift: [number, number], peers: PeerStatus[], ove
     dialTargets: [],
     listen: '127.0.0.1:7710',
     dataDir: '/tmp/x',
+    discovery: { enabled: false, off: '--no-discovery', service: '_lvs._tcp', instance: 'test-instance', port: 7710, interfaces: [], peers: [], hint: null, log: [] },
     ...over,
   };
 }

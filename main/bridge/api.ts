@@ -6,6 +6,7 @@
  * all import this file and nothing else of each other.
  */
 import type { RejectReason } from '../protocol/messages.js';
+import type { DiscoveryStatus } from '../discovery/types.js';
 import type { Settings } from '../store/schema.js';
 
 export type { Settings };
@@ -74,6 +75,8 @@ export interface DashboardStatus extends NodeStatus {
   /** host:port of the node's HTTP/signaling port. */
   listen: string;
   dataDir: string;
+  /** LAN discovery: interfaces served, peers heard, its log and, after 30 s alone, a hint; says why when off. */
+  discovery: DiscoveryStatus;
 }
 
 export interface CycleEvent {

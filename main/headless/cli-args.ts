@@ -25,6 +25,8 @@ export interface RunOptions {
   logFormat: 'text' | 'json';
   logCycles: boolean;
   uiPublic: boolean;
+  /** --no-discovery: no mDNS announcing or browsing this run, whatever the saved `discovery` setting says. */
+  noDiscovery?: boolean;
 }
 
 export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
@@ -52,6 +54,7 @@ Options:
   --beta B            peer pull weight (default 0.1)
   --gamma G           gravity toward the origin (default 0.001)
   --max-peers N       most links kept open (default 8)
+  --no-discovery      do not announce this node or look for peers on the LAN (mDNS) this run
   --seed N            draw entropy from a seeded PRNG instead of the OS (reproducible runs)
   --await-peers N     hold the drift cycle until N peers are linked (default 0)
   --log-format F      text or json (one JSON object per line) (default text)
@@ -61,6 +64,8 @@ Options:
   -v, --version       show the version
 
 Settings given here are saved in the data dir and used on the next start.
+LAN discovery (DNS-SD over mDNS, service _lvs._tcp, on every interface) is on
+unless --no-discovery is given or the saved discovery setting is false.
 `;
 
 function number(flag: string, raw: string | undefined, opts: { integer?: boolean } = {}): number | undefined {
@@ -107,6 +112,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
         'log-format': { type: 'string' },
         'log-cycles': { type: 'boolean' },
         'ui-public': { type: 'boolean' },
+        'no-discovery': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -162,6 +168,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       logFormat,
       logCycles: v['log-cycles'] ?? false,
       uiPublic: v['ui-public'] ?? false,
+      noDiscovery: v['no-discovery'] ?? false,
     },
   };
 }

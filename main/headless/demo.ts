@@ -29,7 +29,8 @@ const children: ChildProcess[] = [];
 const drifts: [Map<number, Vec2>, Map<number, Vec2>] = [new Map(), new Map()];
 
 function startNode(label: string, index: 0 | 1, drift: Vec2, peer: string | null): Promise<number> {
-  const args = [cli, '--host', '127.0.0.1', '--port', '0', '--data-dir', join(dir, label), '--name', `demo-${label}`,
+  // --no-discovery: the demo's two nodes find each other by --peer; nothing multicasts on this machine's LAN.
+  const args = [cli, '--host', '127.0.0.1', '--no-discovery', '--port', '0', '--data-dir', join(dir, label), '--name', `demo-${label}`,
     `--drift=${drift[0]},${drift[1]}`, '--cycle-ms', String(CYCLE_MS), '--await-peers', '1', '--log-format', 'json', '--log-cycles'];
   if (peer) args.push('--peer', peer);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

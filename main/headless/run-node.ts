@@ -9,6 +9,8 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { DashboardStatus } from '../bridge/api.js';
 import { NodeService } from '../bridge/service.js';
+import { discoveryOff, MdnsDiscovery, type DiscoveryStatus } from '../discovery/mdns-discovery.js';
+import { wireDiscovery } from '../discovery/wire.js';
 import { seededRandom } from '../model/prng.js';
 import { DriftNode } from '../node/drift-node.js';
 import { startHttpServer, type RunningHttpServer } from '../server/http-server.js';
@@ -24,6 +26,8 @@ export interface RunningNode {
   readonly http: RunningHttpServer;
   readonly service: NodeService;
   readonly log: LogLines;
+  /** LAN discovery, null when it is off (--no-discovery, the setting, or a loopback-only node). */
+  readonly discovery: MdnsDiscovery | null;
   status(): DashboardStatus;
   /** Says bye, closes every link, saves state and frees the port. Idempotent. */
   stop(reason?: string): Promise<void>;
@@ -72,7 +76,9 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
   });
 
   let http: RunningHttpServer | null = null;
-  const status = (): DashboardStatus => ({ ...node.status(), listen: `${options.host}:${http?.port ?? settings.port}`, dataDir: options.dataDir });
+  let discovery: MdnsDiscovery | null = null;
+  let discoveryStatus = (): DiscoveryStatus => discoveryOff('not started', transport.instance, http?.port ?? settings.port);
+  const status = (): DashboardStatus => ({ ...node.status(), listen: `${options.host}:${http?.port ?? settings.port}`, dataDir: options.dataDir, discovery: discoveryStatus() });
   const service = new NodeService({ node, store, status, defaultName });
   const bridge = new WsBridge(service);
   const rendererDir = env.rendererDir === undefined ? (existsSync(builtRendererDir) ? builtRendererDir : null) : env.rendererDir;
@@ -128,6 +134,28 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
   // Peers reached before (by address) are dialled again, so a restart rejoins the mesh by itself.
   for (const entry of store.peers) if (entry.addresses[0]) node.addPeer(entry.addresses[0]);
 
+  // LAN discovery: on by default; off with --no-discovery, the saved setting, or a node that listens on loopback only.
+  const loopbackOnly = /^127\./.test(options.host) || options.host === 'localhost' || options.host === '::1';
+  const discoveryOffReason = options.noDiscovery ? '--no-discovery' : !settings.discovery ? 'the discovery setting is off' : loopbackOnly ? `listening on loopback only (${options.host})` : null;
+  let unwireDiscovery = (): void => {};
+  if (discoveryOffReason) {
+    discoveryStatus = () => discoveryOff(discoveryOffReason, transport.instance, listening.port);
+  } else {
+    const started = new MdnsDiscovery({
+      id: store.identity.id,
+      instance: transport.instance,
+      port: listening.port,
+      bindAddress: wildcard ? null : options.host,
+      ipv6: options.host === '::',
+      log: (level, message, fields) => log.record('discovery', message, fields ?? {}, level),
+      hasPeers: () => node.status().peers.some((p) => p.connected),
+    });
+    discovery = started;
+    discoveryStatus = () => started.status();
+    unwireDiscovery = wireDiscovery(node, started);
+    started.start();
+  }
+
   let stopping: Promise<void> | null = null;
   return {
     node,
@@ -135,10 +163,14 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
     http: listening,
     service,
     log,
+    discovery,
     status,
     stop(reason = 'shutdown') {
       stopping ??= (async () => {
         clearInterval(summaryTimer);
+        // Discovery goes first, with its goodbye, so peers stop dialling this node before its links close.
+        unwireDiscovery();
+        await discovery?.stop();
         bridge.close();
         await node.stop(reason);
         const s = node.state;

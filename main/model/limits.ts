@@ -89,3 +89,65 @@ export const SHUTDOWN_DEADLINE_MS = 2000;
 
 /** Default TCP port for signaling, status API and dashboard. */
 export const DEFAULT_PORT = 7710;
+
+// ------------------------------------------------------------- LAN discovery (DNS-SD over mDNS)
+
+/** DNS-SD service type the nodes advertise and browse for (RFC 6763), without the `.local` domain. */
+export const MDNS_SERVICE_TYPE = '_lvs._tcp';
+
+/** TTL, in seconds, of every record a node advertises (PTR, SRV, TXT, A, AAAA); a goodbye sends them with TTL 0. */
+export const DISCOVERY_RECORD_TTL_S = 120;
+
+/** Unsolicited announcements sent on an interface when it comes up, the first at once (RFC 6762 §8.3: at least 2). */
+export const DISCOVERY_ANNOUNCE_COUNT = 3;
+/** Delay before the second announcement; each later one waits twice as long as the one before. */
+export const DISCOVERY_ANNOUNCE_INTERVAL_MS = 1000;
+
+/** Browse queries: the second follows the first after this, then the interval doubles... */
+export const DISCOVERY_QUERY_MIN_MS = 1000;
+/** ...up to this cap, so a peer that was missed (a lost packet, a link that came back) is found within a minute. */
+export const DISCOVERY_QUERY_MAX_MS = 60_000;
+
+/** How often the list of network interfaces is read again (adapters, VPNs and cables come and go). */
+export const DISCOVERY_INTERFACE_POLL_MS = 2000;
+/** After an interface's mDNS socket failed (port 5353 taken, no multicast there), it is tried again after this long. */
+export const DISCOVERY_SOCKET_RETRY_MS = 30_000;
+/** Most network interfaces served at once (one mDNS socket each). */
+export const DISCOVERY_MAX_INTERFACES = 32;
+
+/** A multicast answer to a shared (PTR) question waits a random delay in this range (RFC 6762 §6: 20-120 ms). */
+export const DISCOVERY_RESPONSE_DELAY_MIN_MS = 20;
+export const DISCOVERY_RESPONSE_DELAY_MAX_MS = 120;
+/** Multicast answers on one interface are sent at most this often (RFC 6762 §6: once a second per record). */
+export const DISCOVERY_MIN_RESPONSE_INTERVAL_MS = 1000;
+/** TTL, in seconds, of records sent in answer to a legacy unicast query (RFC 6762 §6.7: at most 10). */
+export const DISCOVERY_LEGACY_TTL_S = 10;
+
+/** Other nodes remembered as discovered; the one heard longest ago goes first. */
+export const MAX_DISCOVERED_PEERS = 256;
+/** A discovered peer heard again is reported again (so an unlinked one is redialled) at most this often. */
+export const DISCOVERY_REPORT_INTERVAL_MS = 5000;
+/** A discovered peer not heard for this long is forgotten (two record lifetimes). */
+export const DISCOVERY_FORGET_MS = 2 * DISCOVERY_RECORD_TTL_S * 1000;
+
+/** Entries kept in the discovery log (announcements, peers heard, dials and their failures); oldest go first. */
+export const DISCOVERY_LOG_MAX = 200;
+/** Longest message of one discovery log entry, in characters. */
+export const DISCOVERY_LOG_MESSAGE_MAX = 800;
+
+/** With discovery on and no peer discovered or linked after this long, the node logs one hint about what blocks LAN discovery. */
+export const DISCOVERY_HINT_AFTER_MS = 30_000;
+
+/**
+ * Two nodes usually discover each other at once. The one with the higher id
+ * waits this long before dialling a newly discovered peer, so the lower id's
+ * dial (the one the transport keeps when two cross) links alone instead of
+ * racing a second one; if no link came by then, it dials itself.
+ */
+export const DISCOVERY_HIGHER_ID_WAIT_MS = 1500;
+
+/** How often the discovery wiring reads the dialer's outcomes into the discovery log. */
+export const DISCOVERY_DIAL_WATCH_MS = 1000;
+
+/** On stop, how long discovery waits for its goodbye packets to leave before closing its sockets. */
+export const DISCOVERY_GOODBYE_WAIT_MS = 300;

@@ -45,6 +45,20 @@ export class Dialer {
     return true;
   }
 
+  /**
+   * Dials a known address again now instead of waiting out its backoff (LAN
+   * discovery just heard its peer again). Keeps the failure count, so a peer
+   * that is announced but unreachable still backs off. False if the address
+   * is unknown, linked, being dialled, or is this node.
+   */
+  redial(address: string): boolean {
+    const target = this.targets.get(address);
+    if (!target || this.stopped || target.dialling || target.givenUp) return false;
+    if (target.peerId && this.hooks.isLinked(target.peerId)) return false;
+    this.schedule(target, 0);
+    return true;
+  }
+
   list(): DialTarget[] {
     return [...this.targets.values()].map(({ address, peerId, failures, lastError, nextDialAt }) => ({ address, peerId, failures, lastError, nextDialAt }));
   }

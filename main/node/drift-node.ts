@@ -125,6 +125,11 @@ export class DriftNode {
     return this.dialer.add(address);
   }
 
+  /** Dials a known address now, skipping its backoff (see Dialer.redial); false if there was nothing to do. */
+  redialPeer(address: string): boolean {
+    return this.dialer.redial(address);
+  }
+
   setPaused(paused: boolean): void {
     if (this.paused === paused) return;
     this.paused = paused;
@@ -148,9 +153,11 @@ export class DriftNode {
     }
     this.cycle++;
     const fresh: Vec2[] = [];
+    const peerDrifts: Record<string, [number, number]> = {};
     for (const peer of this.peers.values()) {
       const isFresh = peer.isFresh(this.cycle, this.staleCycles);
       if (isFresh) fresh.push(peer.replica!);
+      if (peer.link && peer.replica) peerDrifts[peer.id] = [peer.replica[0], peer.replica[1]];
       if (isFresh !== peer.wasFresh) this.freshnessChanged(peer, isFresh);
       if (peer.link && this.cycle - peer.lastHeardCycle > DEAD_LINK_CYCLES) {
         peer.link.close(`silent for ${DEAD_LINK_CYCLES} cycles`);
@@ -179,6 +186,7 @@ export class DriftNode {
       vu: this.vu,
       tc: this.tc,
       freshPeers: fresh.length,
+      peerDrifts,
       at: Date.now(),
     });
   }

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { DashboardStatus } from '../../main/bridge/api.js';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/main/headless/cli.js');
 
@@ -33,14 +34,7 @@ export interface NodeProcess {
   exited: Promise<number | string>;
 }
 
-export interface StatusBody {
-  id: string;
-  name: string;
-  cycle: number;
-  state: { drift: [number, number]; vu: number; tc: number };
-  peers: { id: string; name: string; drift: [number, number] | null; intensity: number; connected: boolean; fresh: boolean; lastSeenCycles: number | null }[];
-  config: { cycleMs: number; alpha: number; beta: number; gamma: number };
-}
+export type StatusBody = DashboardStatus;
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -55,9 +49,14 @@ export function killAll(): void {
   running.clear();
 }
 
+/**
+ * Starts a node on loopback with LAN discovery off (--no-discovery): nothing
+ * a test starts on the host multicasts on its interfaces (only the LAN
+ * harness, inside its own network namespaces, runs discovery).
+ */
 export async function startNode(args: string[], timeoutMs = 20_000): Promise<NodeProcess> {
   requireBuild();
-  const child = spawn(process.execPath, [CLI, '--host', '127.0.0.1', '--log-format', 'json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, '--host', '127.0.0.1', '--no-discovery', '--log-format', 'json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const records: LogRecord[] = [];
   let stderr = '';
@@ -112,7 +111,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T | null | u
 export function runCli(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   requireBuild();
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // --no-discovery first: should the flags start a node after all, it does not multicast on the host.
+    const child = spawn(process.execPath, [CLI, '--no-discovery', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     let stdout = '';
     let stderr = '';
