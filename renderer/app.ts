@@ -8,6 +8,7 @@ import type { LvsApi } from '../main/bridge/api.js';
 import { BridgeClient, bridgeUrl, type ConnectionState } from './bridge-client.js';
 import { byId } from './dom.js';
 import { AddPeerForm, CopyId, PauseButton, SettingsForm } from './forms.js';
+import { DiscoveryPanel } from './discovery-panel.js';
 import { LogView } from './log-view.js';
 import { DashboardModel } from './model.js';
 import { Panels } from './panels.js';
@@ -47,6 +48,7 @@ function start(): void {
   const panels = new Panels(model, history);
   const peers = new PeerList(model);
   const log = new LogView(model);
+  const discovery = new DiscoveryPanel(model);
   const online = () => connection === null || connection.connected;
 
   let renderTimer: ReturnType<typeof setTimeout> | null = null;
@@ -56,6 +58,7 @@ function start(): void {
     panels.render({ connection, statusError });
     peers.render();
     log.render();
+    discovery.render();
     pause.render(online());
     copy.render(model.status !== null);
   };

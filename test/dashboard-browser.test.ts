@@ -84,6 +84,8 @@ describe.skipIf(skip !== null)('dashboard in Chromium', () => {
     const d = await startNode(['--port', '0', '--data-dir', dataDir(), '--name', 'delta']);
     const page = await open(a);
     await expect.poll(() => page.getByTestId('empty-state').isVisible(), { timeout: 10_000 }).toBe(true);
+    // Discovery is off for nodes tests start on the host, and the panel says why.
+    await expect.poll(() => page.getByTestId('discovery-summary').textContent()).toBe('off: --no-discovery');
 
     await page.getByTestId('add-peer-input').fill('no-port-here');
     await page.getByTestId('add-peer-submit').click();
