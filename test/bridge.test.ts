@@ -149,3 +149,13 @@ describe('dashboard files', () => {
     }
   });
 });
+
+describe('log replay', () => {
+  it('gives a dashboard that connects late the log lines it missed', async () => {
+    running.node.setPaused(true); // logs "drift cycle paused" before anyone is connected
+    const ws = new WebSocket(`ws://127.0.0.1:${running.http.port}/bridge`);
+    const first = await new Promise<BridgeServerFrame>((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
+    expect(first).toMatchObject({ event: { type: 'log', message: 'drift cycle paused' } });
+    ws.close();
+  });
+});

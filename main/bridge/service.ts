@@ -10,6 +10,9 @@ import { parseSignalAddress } from '../transport/signaling.js';
 import type { DashboardStatus, NodeEventMessage, RequestChannel, Result, SettingsUpdate } from './api.js';
 import { checkPayload } from './payloads.js';
 
+/** Log lines a new subscriber may ask to see first. */
+export const LOG_REPLAY_LINES = 100;
+
 /** Settings that are saved at once but need a restart to apply. */
 const RESTART_REQUIRED: readonly (keyof Settings)[] = ['port', 'discovery'];
 
@@ -23,6 +26,7 @@ export interface ServiceDeps {
 
 export class NodeService {
   private readonly listeners = new Set<(event: NodeEventMessage) => void>();
+  private readonly recentLog: NodeEventMessage[] = [];
   /** Rejected requests by channel, for diagnostics. */
   readonly rejected = new Map<string, number>();
 
@@ -30,11 +34,20 @@ export class NodeService {
     deps.node.events.on('cycle', (e) => this.emit({ type: 'cycle', ...e }));
     deps.node.events.on('peer', (e) => this.emit({ type: 'peer', ...e }));
     deps.node.events.on('log', (e) => {
-      if (e.level !== 'debug') this.emit({ type: 'log', ...e });
+      if (e.level === 'debug') return;
+      const event: NodeEventMessage = { type: 'log', ...e };
+      this.recentLog.push(event);
+      if (this.recentLog.length > LOG_REPLAY_LINES) this.recentLog.shift();
+      this.emit(event);
     });
   }
 
-  subscribe(listener: (event: NodeEventMessage) => void): () => void {
+  /**
+   * Subscribes to events. With `replayLog`, the last LOG_REPLAY_LINES log
+   * lines come first, so a dashboard opened late still sees how the node got here.
+   */
+  subscribe(listener: (event: NodeEventMessage) => void, options: { replayLog?: boolean } = {}): () => void {
+    if (options.replayLog) for (const event of this.recentLog) listener(event);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

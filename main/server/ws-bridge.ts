@@ -48,10 +48,13 @@ export class WsBridge {
     const send = (frame: BridgeServerFrame) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
     };
-    const unsubscribe = this.service.subscribe((event: NodeEventMessage) => {
-      if (event.type === 'cycle' && ws.bufferedAmount > MAX_BUFFERED_BYTES) return;
-      send({ event });
-    });
+    const unsubscribe = this.service.subscribe(
+      (event: NodeEventMessage) => {
+        if (event.type === 'cycle' && ws.bufferedAmount > MAX_BUFFERED_BYTES) return;
+        send({ event });
+      },
+      { replayLog: true },
+    );
     ws.on('close', unsubscribe);
     ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
