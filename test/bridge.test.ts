@@ -3,7 +3,7 @@
  * transport, real HTTP, real files): the WebSocket bridge validates every
  * frame, refuses foreign pages, and changes nothing on bad input.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -103,6 +103,29 @@ describe('WebSocket bridge', () => {
     expect(running.node.status().config).toMatchObject({ beta: 0.2, cycleMs: 150 });
     expect(JSON.parse(storeFile()).settings).toMatchObject({ beta: 0.2, cycleMs: 150, port: 7799 });
     ws.close();
+  });
+
+  it('saves ICE servers as needing a restart, applies a lower maxPeers at once, and compares lists by content', async () => {
+    const ws = await connect();
+    const ice = ['stun:stun.example.org:3478'];
+    const first = await call(ws, { id: 1, channel: 'lvs:update-settings', args: [{ iceServers: ice, maxPeers: 3 }] }, 1);
+    expect(first.result).toMatchObject({ ok: true, value: { settings: { iceServers: ice, maxPeers: 3 }, restartRequired: ['iceServers'] } });
+    expect(running.node.status().config.maxPeers).toBe(3);
+    expect(JSON.parse(storeFile()).settings.iceServers).toEqual(ice);
+    const again = await call(ws, { id: 2, channel: 'lvs:update-settings', args: [{ iceServers: [...ice] }] }, 2);
+    expect(again.result).toMatchObject({ ok: true, value: { restartRequired: [] } });
+    const bad = await call(ws, { id: 3, channel: 'lvs:update-settings', args: [{ iceServers: ['turn:nouser.example.org:3478'] }] }, 3);
+    expect(bad.result).toEqual({ ok: false, error: expect.stringMatching(/^iceServers: "turn:nouser.example.org:3478" is not .*TURN needs user and password\)$/) });
+    ws.close();
+  });
+
+  it('reloads edited settings from the file the way an update applies them (the SIGHUP path)', () => {
+    const data = JSON.parse(storeFile());
+    data.settings = { ...data.settings, gamma: 0.02, maxPeers: 2, port: 7798 };
+    writeFileSync(running.store.path, JSON.stringify(data));
+    const result = running.service.reloadSettings();
+    expect(result).toEqual({ ok: true, value: { settings: expect.objectContaining({ gamma: 0.02, maxPeers: 2 }), changed: ['port', 'gamma', 'maxPeers'], restartRequired: ['port'] } });
+    expect(running.node.status().config).toMatchObject({ gamma: 0.02, maxPeers: 2 });
   });
 
   it('pauses and resumes the drift cycle', async () => {

@@ -35,7 +35,7 @@ describe('lvs-node binary', () => {
   it('--help lists every flag', async () => {
     const { code, stdout } = await runCli(['--help']);
     expect(code).toBe(0);
-    for (const flag of ['--port', '--host', '--data-dir', '--peer', '--name', '--drift', '--cycle-ms', '--alpha', '--beta', '--gamma', '--max-peers', '--seed']) {
+    for (const flag of ['--port', '--host', '--data-dir', '--peer', '--name', '--drift', '--cycle-ms', '--alpha', '--beta', '--gamma', '--max-peers', '--ice-server', '--seed']) {
       expect(stdout).toContain(flag);
     }
   });

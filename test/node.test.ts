@@ -210,14 +210,19 @@ describe('DriftNode over the in-memory transport', () => {
     expect(relinks).toBeGreaterThan(0);
   });
 
-  it('refuses links beyond maxPeers', async () => {
+  it('beyond maxPeers takes the newcomer, says bye to an older peer and refuses it while on hold', async () => {
     const network = manualNetwork();
     const a = makeNode(network, 0, [0, 0], { maxPeers: 1 });
     const b = makeNode(network, 1, [0, 0]);
     const c = makeNode(network, 2, [0, 0]);
     await b.transport.dial(a.transport.address);
-    await expect(c.transport.dial(a.transport.address)).rejects.toMatchObject({ code: 'full' });
-    expect(a.node.status().peers.map((p) => p.id)).toEqual([testId(1)]);
+    network.deliverAll();
+    await c.transport.dial(a.transport.address);
+    network.deliverAll();
+    expect(a.node.status().peers.filter((p) => p.connected).map((p) => p.id)).toEqual([testId(2)]);
+    expect(b.node.status().peers[0]).toMatchObject({ id: testId(0), connected: false });
+    await expect(b.transport.dial(a.transport.address)).rejects.toMatchObject({ code: 'full' });
+    await Promise.all([a.node.stop(), b.node.stop(), c.node.stop()]);
   });
 
   it('a paused node holds its drift but stays fresh for its peers', async () => {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkIdentity, createIdentity } from '../main/identity/identity.js';
 import { MAX_ADDRESSES_PER_PEER, MAX_PEER_RECORDS, STORE_WRITE_INTERVAL_MS } from '../main/model/limits.js';
 import { nodeIdPattern } from '../main/protocol/messages.js';
-import { migrate, migrateV0toV1 } from '../main/store/migrations.js';
+import { migrate, migrateV0toV1, migrateV1toV2 } from '../main/store/migrations.js';
 import {
   DEFAULT_SETTINGS,
   STORE_SCHEMA_VERSION,
@@ -62,14 +62,21 @@ function writeFile(dir: string, data: unknown): void {
   fs.writeFileSync(path.join(dir, FILE), typeof data === 'string' ? data : JSON.stringify(data));
 }
 
-function validV1(): StoreData {
+/** A valid store file of the current schema version. */
+function validStore(): StoreData {
   return {
-    schemaVersion: 1,
+    schemaVersion: STORE_SCHEMA_VERSION,
     identity: createIdentity(),
     state: { drift: [3, -4], vu: 0.7, tc: 0.9, cycle: 1234 },
     peers: [{ id: 'AAAAAAA-AAAAAAA-AAAAAAA-AAAAA', name: 'a', addresses: ['10.0.0.2:7710'], lastSeen: 1000 }],
     settings: { ...DEFAULT_SETTINGS, port: 7720 },
   };
+}
+
+/** A valid file as schema v1 had it: no `settings.iceServers`. */
+function validV1(): Record<string, unknown> {
+  const { iceServers: _none, ...settings } = validStore().settings;
+  return { ...validStore(), schemaVersion: 1, settings };
 }
 
 function peerId(n: number): string {
@@ -136,7 +143,7 @@ describe('NodeStore across restarts', () => {
 
   it('does not rewrite a valid file on open', () => {
     const dir = dataDir();
-    writeFile(dir, validV1());
+    writeFile(dir, validStore());
     const before = fs.readFileSync(path.join(dir, FILE), 'utf8');
     open(dir);
     expect(fs.readFileSync(path.join(dir, FILE), 'utf8')).toBe(before);
@@ -211,6 +218,110 @@ describe('NodeStore writes', () => {
   });
 });
 
+/** Edits the settings section of the file the way a user or a tool would (read, change, write in place). */
+function editSettings(dir: string, change: (settings: Record<string, unknown>) => void): void {
+  const data = readFile(dir) as Record<string, Record<string, unknown>>;
+  change(data['settings']!);
+  fs.writeFileSync(path.join(dir, FILE), JSON.stringify(data, null, 2));
+}
+
+describe('NodeStore settings edited on disk (reloadSettings, SIGHUP)', () => {
+  it('reloads valid edited settings and says which fields changed', () => {
+    const dir = dataDir();
+    const store = open(dir);
+    editSettings(dir, (s) => {
+      s['maxPeers'] = 3;
+      s['name'] = 'edited';
+      s['iceServers'] = ['stun:stun.example.org:3478'];
+    });
+    expect(store.settings.maxPeers).toBe(DEFAULT_SETTINGS.maxPeers);
+    const result = store.reloadSettings();
+    expect(result).toEqual({
+      ok: true,
+      settings: { ...DEFAULT_SETTINGS, maxPeers: 3, name: 'edited', iceServers: ['stun:stun.example.org:3478'] },
+      changed: ['maxPeers', 'name', 'iceServers'],
+    });
+    expect(store.settings.maxPeers).toBe(3);
+    expect(store.reloadSettings()).toMatchObject({ ok: true, changed: [] });
+  });
+
+  it('keeps an edit made between its own writes until the reload, and across a restart', () => {
+    const dir = dataDir();
+    const { log, lines } = recorder();
+    const store = open(dir, log);
+    editSettings(dir, (s) => (s['cycleMs'] = 180));
+    // The node writes its state while the user has not reloaded yet: the edit must survive that write.
+    store.setState({ drift: [1, 2], vu: 0.5, tc: 1, cycle: 7 });
+    store.flush();
+    const written = storeSchema.parse(readFile(dir));
+    expect(written.state.cycle).toBe(7);
+    expect(written.settings.cycleMs).toBe(180);
+    expect(store.settings.cycleMs).toBe(DEFAULT_SETTINGS.cycleMs);
+    expect(lines).toEqual([{ level: 'info', message: expect.stringMatching(/was edited \(cycleMs\).*SIGHUP/) }]);
+    // A change from the UI meanwhile is applied and joins the edit in the file.
+    store.updateSettings({ name: 'ui' });
+    expect(storeSchema.parse(readFile(dir)).settings).toMatchObject({ cycleMs: 180, name: 'ui' });
+    expect(store.reloadSettings()).toMatchObject({ ok: true, changed: ['cycleMs'] });
+    expect(store.settings).toMatchObject({ cycleMs: 180, name: 'ui' });
+    store.close();
+    expect(open(dir).settings).toMatchObject({ cycleMs: 180, name: 'ui' });
+  });
+
+  it('refuses an invalid edit in one line, keeps the running settings and a copy of the edited file', () => {
+    const dir = dataDir();
+    const store = open(dir);
+    store.updateSettings({ maxPeers: 5 });
+    editSettings(dir, (s) => {
+      s['beta'] = 0.9;
+      s['maxPeers'] = 2;
+    });
+    const edited = fs.readFileSync(path.join(dir, FILE), 'utf8');
+    const result = store.reloadSettings();
+    expect(result).toMatchObject({ ok: false, error: expect.stringMatching(/settings: beta must be a number from 0 to 0.5 \(got 0.9\)/) });
+    expect(result.ok ? '' : result.error).not.toContain('\n');
+    expect(store.settings).toMatchObject({ maxPeers: 5, beta: DEFAULT_SETTINGS.beta });
+    const aside = fs.readdirSync(dir).filter((f) => f.startsWith(`${FILE}.edited-`));
+    expect(aside).toHaveLength(1);
+    expect(fs.readFileSync(path.join(dir, aside[0]!), 'utf8')).toBe(edited);
+    expect(result.ok ? '' : result.error).toContain(aside[0]);
+    // The node's next write puts a valid file back.
+    store.setState({ drift: [0, 0], vu: 1, tc: 1, cycle: 1 });
+    store.flush();
+    expect(storeSchema.parse(readFile(dir)).settings).toMatchObject({ maxPeers: 5, beta: DEFAULT_SETTINGS.beta });
+  });
+
+  it('an invalid edit found by its own next write is copied aside with one warning, and a valid file written', () => {
+    const dir = dataDir();
+    const { log, lines } = recorder();
+    const store = open(dir, log);
+    editSettings(dir, (s) => (s['port'] = 'seven'));
+    store.setState({ drift: [0, 0], vu: 1, tc: 1, cycle: 3 });
+    store.flush();
+    expect(lines).toEqual([{ level: 'warn', message: expect.stringMatching(/was edited but is not valid \(settings: port must be an integer .*\); the running settings stay; the edited file is kept as .*\.edited-/) }]);
+    expect(storeSchema.parse(readFile(dir)).settings).toEqual(DEFAULT_SETTINGS);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.edited-'))).toHaveLength(1);
+    // Reported once, not at every write.
+    store.setState({ drift: [0, 0], vu: 1, tc: 1, cycle: 4 });
+    store.flush();
+    expect(lines).toHaveLength(1);
+  });
+
+  it.each([
+    ['not JSON', '{"settings": ', /cannot be read as JSON/],
+    ['no settings', '{"schemaVersion": 2}', /settings: settings must be an object/],
+    ['a missing field', null, /settings\.maxPeers/],
+    ['an unknown field', 'unknown', /settings: unknown setting "colour"/],
+  ])('refuses a file with %s', (_what, text, error) => {
+    const dir = dataDir();
+    const store = open(dir);
+    if (text === null) editSettings(dir, (s) => delete s['maxPeers']);
+    else if (text === 'unknown') editSettings(dir, (s) => (s['colour'] = 'red'));
+    else fs.writeFileSync(path.join(dir, FILE), text);
+    expect(store.reloadSettings()).toMatchObject({ ok: false, error: expect.stringMatching(error) });
+    expect(store.settings).toEqual(DEFAULT_SETTINGS);
+  });
+});
+
 describe('NodeStore peer book', () => {
   it('keeps the most recent address first, without duplicates, capped', () => {
     const store = open(dataDir());
@@ -269,7 +380,7 @@ describe('NodeStore with a damaged file', () => {
 
   it('keeps the identity and every section that still validates', () => {
     const dir = dataDir();
-    const data = validV1();
+    const data = validStore();
     writeFile(dir, { ...data, settings: { ...data.settings, beta: 0.9 } });
     const { log, lines } = recorder();
     const store = open(dir, log);
@@ -289,7 +400,7 @@ describe('NodeStore with a damaged file', () => {
 
   it('keeps the valid peer records of a damaged peer book', () => {
     const dir = dataDir();
-    const data = validV1();
+    const data = validStore();
     writeFile(dir, { ...data, peers: [...data.peers, { id: 'bad' }, data.peers[0]] });
     const store = open(dir);
     expect(store.setAside).not.toBeNull();
@@ -298,7 +409,7 @@ describe('NodeStore with a damaged file', () => {
 
   it('does not trust an identity whose keys do not match', () => {
     const dir = dataDir();
-    const data = validV1();
+    const data = validStore();
     const other = createIdentity();
     writeFile(dir, { ...data, identity: { ...data.identity, publicKey: other.publicKey, id: other.id } });
     const { log, lines } = recorder();
@@ -312,12 +423,14 @@ describe('NodeStore with a damaged file', () => {
 
   it('refuses a file from a newer version and leaves it exactly as it was', () => {
     const dir = dataDir();
-    writeFile(dir, { ...validV1(), schemaVersion: STORE_SCHEMA_VERSION + 1, somethingNew: true });
+    writeFile(dir, { ...validStore(), schemaVersion: STORE_SCHEMA_VERSION + 1, somethingNew: true });
     const file = path.join(dir, FILE);
     const before = { text: fs.readFileSync(file, 'utf8'), mtimeMs: fs.statSync(file).mtimeMs };
 
     expect(() => open(dir)).toThrow(StoreError);
-    expect(() => open(dir)).toThrow(/newer LVS Node \(store schema v2; this version reads up to v1\).*left untouched/);
+    expect(() => open(dir)).toThrow(
+      new RegExp(`newer LVS Node \\(store schema v${STORE_SCHEMA_VERSION + 1}; this version reads up to v${STORE_SCHEMA_VERSION}\\).*left untouched`),
+    );
     expect(fs.readFileSync(file, 'utf8')).toBe(before.text);
     expect(fs.statSync(file).mtimeMs).toBe(before.mtimeMs);
     expect(fs.readdirSync(dir)).toEqual([FILE]);
@@ -335,7 +448,7 @@ describe('store migrations', () => {
     settings: { port: 7710, cycle: 120, alpha: 0.05, beta: 0.1, gamma: 0.001, discovery: true, maxPeers: 8, name: '' },
   };
 
-  it('turns a v0 file into a valid v1 store', () => {
+  it('turns a v0 file into a valid store of the current version', () => {
     const result = migrate(v0);
     expect(result).toMatchObject({ ok: true, from: 0 });
     const data = storeSchema.parse(result.ok ? result.data : null);
@@ -351,19 +464,49 @@ describe('store migrations', () => {
   });
 
   it('passes a current file through', () => {
-    const data = validV1();
-    expect(migrate(data)).toEqual({ ok: true, data, from: 1 });
+    const data = validStore();
+    expect(migrate(data)).toEqual({ ok: true, data, from: STORE_SCHEMA_VERSION });
+  });
+
+  it('v1 to v2 adds an empty iceServers setting and touches nothing else', () => {
+    const v1 = validV1();
+    const copy = structuredClone(v1);
+    const v2 = migrateV1toV2(v1);
+    expect(v1).toEqual(copy);
+    expect(v2).toEqual({ ...v1, schemaVersion: 2, settings: { ...(v1['settings'] as object), iceServers: [] } });
+    expect(storeSchema.parse(v2).settings.iceServers).toEqual([]);
+    // A settings section it cannot reshape is left for the schema (and the salvage) to judge.
+    expect(migrateV1toV2({ schemaVersion: 1, settings: 'junk' })).toEqual({ schemaVersion: 2, settings: 'junk' });
+    expect(migrate(v1)).toEqual({ ok: true, data: v2, from: 1 });
+  });
+
+  it('opens a v1 file, keeps everything in it and writes it back as v2', () => {
+    const dir = dataDir();
+    const v1 = validV1();
+    writeFile(dir, v1);
+    const { log, lines } = recorder();
+    const store = open(dir, log);
+    expect(store.setAside).toBeNull();
+    expect(store.createdIdentity).toBe(false);
+    expect(store.identity).toEqual(v1['identity']);
+    expect(store.state).toEqual(v1['state']);
+    expect(store.peers).toEqual(v1['peers']);
+    expect(store.settings).toEqual({ ...(v1['settings'] as object), iceServers: [] });
+    expect(lines).toEqual([{ level: 'info', message: expect.stringMatching(/migrated .* from store schema v1 to v2/) }]);
+    const written = storeSchema.parse(readFile(dir));
+    expect(written.schemaVersion).toBe(2);
+    expect(written.settings.iceServers).toEqual([]);
   });
 
   it('refuses a newer file, and tells it apart from a broken one', () => {
-    expect(migrate({ schemaVersion: 2 })).toMatchObject({ ok: false, newer: true, error: expect.stringMatching(/newer/) });
+    expect(migrate({ schemaVersion: STORE_SCHEMA_VERSION + 1 })).toMatchObject({ ok: false, newer: true, error: expect.stringMatching(/newer/) });
     expect(migrate({ schemaVersion: '1' })).toMatchObject({ ok: false, newer: false });
     expect(migrate({ schemaVersion: -1 })).toMatchObject({ ok: false, newer: false });
     expect(migrate([1, 2])).toMatchObject({ ok: false, newer: false });
     expect(migrate(null)).toMatchObject({ ok: false, newer: false });
   });
 
-  it('migrates a v0 file on open and writes it back as v1', () => {
+  it('migrates a v0 file on open and writes it back as the current version', () => {
     const dir = dataDir();
     writeFile(dir, v0);
     const { log, lines } = recorder();
@@ -373,8 +516,8 @@ describe('store migrations', () => {
     expect(store.identity).toEqual(identity);
     expect(store.state.drift).toEqual([2, 3]);
     expect(store.settings.cycleMs).toBe(120);
-    expect(lines).toEqual([{ level: 'info', message: expect.stringMatching(/migrated .* from store schema v0 to v1/) }]);
-    expect(storeSchema.parse(readFile(dir)).schemaVersion).toBe(1);
+    expect(lines).toEqual([{ level: 'info', message: expect.stringMatching(new RegExp(`migrated .* from store schema v0 to v${STORE_SCHEMA_VERSION}`)) }]);
+    expect(storeSchema.parse(readFile(dir)).schemaVersion).toBe(STORE_SCHEMA_VERSION);
   });
 });
 
@@ -386,6 +529,14 @@ describe('validateSettingsPatch', () => {
       settings: { port: 0, gamma: 0.5, discovery: false, name: '' },
     });
     expect(validateSettingsPatch(DEFAULT_SETTINGS)).toEqual({ ok: true, settings: DEFAULT_SETTINGS });
+    const iceServers = [
+      'stun:stun.example.org:3478',
+      'stun:192.168.1.1',
+      'turn:alice:s3cret@turn.example.org:3478',
+      'turns:alice:pa%40ss@turn.example.org:5349?transport=tcp',
+    ];
+    expect(validateSettingsPatch({ iceServers })).toEqual({ ok: true, settings: { iceServers } });
+    expect(validateSettingsPatch({ iceServers: [] })).toEqual({ ok: true, settings: { iceServers: [] } });
   });
 
   it.each([
@@ -403,7 +554,14 @@ describe('validateSettingsPatch', () => {
     [{ maxPeers: 257 }, 'maxPeers must be an integer from 1 to 256 (got 257)'],
     [{ name: 'n'.repeat(65) }, 'name must be a string of at most 64 characters (got a string of 65 characters)'],
     [{ port: undefined }, 'port must be an integer from 0 to 65535 (got undefined)'],
-    [{ port: 7711, colour: 'red' }, 'unknown setting "colour" (known: port, cycleMs, alpha, beta, gamma, discovery, maxPeers, name)'],
+    [{ port: 7711, colour: 'red' }, 'unknown setting "colour" (known: port, cycleMs, alpha, beta, gamma, discovery, maxPeers, name, iceServers)'],
+    [{ iceServers: 'stun:a.example:3478' }, 'iceServers must be a list of at most 4 ICE server URLs, each "stun:host:port" or "turn:user:password@host:port" (got "stun:a.example:3478")'],
+    [{ iceServers: ['stun:a:1', 'stun:b:1', 'stun:c:1', 'stun:d:1', 'stun:e:1'] }, expect.stringMatching(/^iceServers must be a list of at most 4/)],
+    [{ iceServers: ['stun:a.example:3478', 'http://b.example'] }, 'iceServers: "http://b.example" is not "stun:host:port" or "turn:user:password@host:port" (port 1-65535, TURN needs user and password)'],
+    [{ iceServers: ['turn:b.example:3478'] }, expect.stringMatching(/^iceServers: "turn:b.example:3478" is not .*TURN needs user and password/)],
+    [{ iceServers: ['stun:a.example:70000'] }, expect.stringMatching(/^iceServers: "stun:a.example:70000" is not/)],
+    [{ iceServers: ['turn:u:p@[::1]:3478'] }, expect.stringMatching(/is not/)],
+    [{ iceServers: [7] }, 'iceServers: an ICE server must be a string like "stun:host:port" or "turn:user:password@host:port"'],
     [null, 'settings must be an object of fields to change'],
     [[1], 'settings must be an object of fields to change'],
   ])('rejects %j', (patch, error) => {
@@ -416,12 +574,19 @@ describe('the JSON Schema conf validates with', () => {
     const dir = dataDir();
     const conf = (cwd: string) =>
       new Conf<StoreData>({ cwd, configName: 'lvs-node', ...confSchemas(), accessPropertiesByDotNotation: false });
-    const data = validV1();
+    const data = validStore();
     writeFile(dir, data);
     expect(conf(dir).store).toEqual(data);
     writeFile(dir, { ...data, settings: { ...data.settings, beta: 0.9 } });
     expect(() => conf(dir)).toThrow(/Config schema violation: `settings\/beta` must be <= 0.5/);
     writeFile(dir, { ...data, extra: 1 });
     expect(() => conf(dir)).toThrow(/must NOT have additional properties/);
+    writeFile(dir, { ...data, settings: { ...data.settings, iceServers: ['turn:host.example:3478'] } });
+    expect(() => conf(dir)).toThrow(/settings\/iceServers\/0` must match pattern/);
+    writeFile(dir, { ...data, settings: { ...data.settings, iceServers: ['stun:host.example:65536'] } });
+    expect(() => conf(dir)).toThrow(/settings\/iceServers\/0` must match pattern/);
+    const ice = ['stun:stun.example.org:3478', 'turns:user:pa%40ss@turn.example.org:5349?transport=tcp'];
+    writeFile(dir, { ...data, settings: { ...data.settings, iceServers: ice } });
+    expect(conf(dir).store.settings.iceServers).toEqual(ice);
   });
 });

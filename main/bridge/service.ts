@@ -5,7 +5,7 @@
  */
 import type { DriftNode } from '../node/drift-node.js';
 import { validateSettingsPatch, type Settings } from '../store/schema.js';
-import type { NodeStore } from '../store/store.js';
+import { changedSettings, type NodeStore } from '../store/store.js';
 import { parseSignalAddress } from '../transport/signaling.js';
 import type { DashboardStatus, NodeEventMessage, RequestChannel, Result, SettingsUpdate } from './api.js';
 import { checkPayload } from './payloads.js';
@@ -13,8 +13,19 @@ import { checkPayload } from './payloads.js';
 /** Log lines a new subscriber may ask to see first. */
 export const LOG_REPLAY_LINES = 100;
 
-/** Settings that are saved at once but need a restart to apply. */
-const RESTART_REQUIRED: readonly (keyof Settings)[] = ['port', 'discovery'];
+/**
+ * Settings that are saved at once but need a restart to apply: the port is
+ * bound, discovery started and the transport (with its ICE servers) built
+ * when the node starts. Everything else (alpha, beta, gamma, cycleMs,
+ * maxPeers, name) applies live.
+ */
+export const RESTART_REQUIRED: readonly (keyof Settings)[] = ['port', 'discovery', 'iceServers'];
+
+/** What reloading the settings file did (SIGHUP). */
+export interface SettingsReloaded extends SettingsUpdate {
+  /** Fields whose value in the file differed from the running settings. */
+  changed: (keyof Settings)[];
+}
 
 export interface ServiceDeps {
   node: DriftNode;
@@ -88,15 +99,34 @@ export class NodeService {
     if (!checked.ok) return this.reject('lvs:update-settings', checked.error);
     const before = this.deps.store.settings;
     const settings = this.deps.store.updateSettings(checked.settings);
+    return { ok: true, value: this.apply(before, settings) };
+  }
+
+  /**
+   * Re-reads the settings from the store file (SIGHUP: a user or a tool
+   * edited it) and applies them the way a settings update from the UI is
+   * applied. An invalid file changes nothing and is one error line.
+   */
+  reloadSettings(): Result<SettingsReloaded> {
+    const before = this.deps.store.settings;
+    const reloaded = this.deps.store.reloadSettings();
+    if (!reloaded.ok) return { ok: false, error: reloaded.error };
+    if (reloaded.changed.length === 0) return { ok: true, value: { settings: reloaded.settings, restartRequired: [], changed: [] } };
+    return { ok: true, value: { ...this.apply(before, reloaded.settings), changed: reloaded.changed } };
+  }
+
+  /** Hands saved settings to the running node and tells every UI; says which changed fields wait for a restart. */
+  private apply(before: Settings, settings: Settings): SettingsUpdate {
     this.deps.node.configure({
       params: { alpha: settings.alpha, beta: settings.beta, gamma: settings.gamma },
       cycleMs: settings.cycleMs,
       maxPeers: settings.maxPeers,
       name: settings.name || this.deps.defaultName,
     });
-    const restartRequired = RESTART_REQUIRED.filter((key) => key in checked.settings && before[key] !== settings[key]);
+    const changed = changedSettings(before, settings);
+    const restartRequired = RESTART_REQUIRED.filter((key) => changed.includes(key));
     this.emit({ type: 'settings', settings });
-    return { ok: true, value: { settings, restartRequired } };
+    return { settings, restartRequired };
   }
 
   private setPaused(paused: boolean): Result<{ paused: boolean }> {

@@ -59,7 +59,7 @@ export function wireDiscovery(node: DialingNode, discovery: Pick<MdnsDiscovery, 
       return;
     }
     const address = p.addresses[0]!;
-    if (node.addPeer(address)) {
+    if (node.addPeer(address, p.id)) {
       watched.set(address, { failures: 0, lastError: null });
       if (watched.size > 1024) watched.delete(watched.keys().next().value!);
       discovery.note({ kind: 'dial', peerId: p.id, address, interface: p.interface, message: `dialling ${p.id} at ${address} (discovered on ${p.interface})` });

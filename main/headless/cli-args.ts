@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { MAX_COORDINATE } from '../model/limits.js';
 import { parseSignalAddress } from '../transport/signaling.js';
-import { validateSettingsPatch, type Settings } from '../store/schema.js';
+import { checkIceServer, validateSettingsPatch, type Settings } from '../store/schema.js';
 
 export class UsageError extends Error {}
 
@@ -27,6 +27,8 @@ export interface RunOptions {
   uiPublic: boolean;
   /** --no-discovery: no mDNS announcing or browsing this run, whatever the saved `discovery` setting says. */
   noDiscovery?: boolean;
+  /** --weights: peer weighting of the drift pull, 'seed' (default) or 'metropolis'. */
+  weights?: 'seed' | 'metropolis';
 }
 
 export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
@@ -53,10 +55,13 @@ Options:
   --alpha A           entropy weight (default 0.05)
   --beta B            peer pull weight (default 0.1)
   --gamma G           gravity toward the origin (default 0.001)
-  --max-peers N       most links kept open (default 8)
+  --max-peers N       most links kept open (default 8); beyond it random links are dropped politely
+  --ice-server URL    a STUN or TURN server, stun:HOST:PORT or turn:USER:PASSWORD@HOST:PORT
+                      (repeat for several, at most 4; default none: host candidates only, enough on a LAN)
   --no-discovery      do not announce this node or look for peers on the LAN (mDNS) this run
   --seed N            draw entropy from a seeded PRNG instead of the OS (reproducible runs)
   --await-peers N     hold the drift cycle until N peers are linked (default 0)
+  --weights W         peer weighting: seed (beta * mean, default) or metropolis (1/(1+max(d_i,d_j)))
   --log-format F      text or json (one JSON object per line) (default text)
   --log-cycles        log every cycle, not just one line a second
   --ui-public         also serve the status API and the dashboard to clients not on loopback
@@ -64,6 +69,9 @@ Options:
   -v, --version       show the version
 
 Settings given here are saved in the data dir and used on the next start.
+SIGHUP (systemctl --user reload lvs-node) re-reads the settings from
+lvs-node.json in the data dir: name, cycle, alpha/beta/gamma and max peers
+apply at once; port, discovery and ICE servers at the next start.
 LAN discovery (DNS-SD over mDNS, service _lvs._tcp, on every interface) is on
 unless --no-discovery is given or the saved discovery setting is false.
 `;
@@ -107,8 +115,10 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
         beta: { type: 'string' },
         gamma: { type: 'string' },
         'max-peers': { type: 'string' },
+        'ice-server': { type: 'string', multiple: true },
         seed: { type: 'string' },
         'await-peers': { type: 'string' },
+        weights: { type: 'string' },
         'log-format': { type: 'string' },
         'log-cycles': { type: 'boolean' },
         'ui-public': { type: 'boolean' },
@@ -146,12 +156,21 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   const maxPeers = number('max-peers', v['max-peers'], { integer: true });
   if (maxPeers !== undefined) patch.maxPeers = maxPeers;
   if (v.name !== undefined) patch.name = v.name;
+  if (v['ice-server'] !== undefined) {
+    for (const url of v['ice-server']) {
+      const problem = checkIceServer(url);
+      if (problem) throw new UsageError(`--ice-server: ${problem}`);
+    }
+    patch.iceServers = v['ice-server'];
+  }
   const checked = validateSettingsPatch(patch);
   if (!checked.ok) throw new UsageError(checked.error);
 
   const seed = number('seed', v.seed, { integer: true }) ?? null;
   const awaitPeers = number('await-peers', v['await-peers'], { integer: true }) ?? 0;
   if (awaitPeers < 0 || awaitPeers > 1000) throw new UsageError('--await-peers must be between 0 and 1000');
+  const weights = v.weights ?? 'seed';
+  if (weights !== 'seed' && weights !== 'metropolis') throw new UsageError(`--weights must be seed or metropolis, got "${weights}"`);
   const logFormat = v['log-format'] ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format must be text or json, got "${logFormat}"`);
 
@@ -169,6 +188,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       logCycles: v['log-cycles'] ?? false,
       uiPublic: v['ui-public'] ?? false,
       noDiscovery: v['no-discovery'] ?? false,
+      weights,
     },
   };
 }

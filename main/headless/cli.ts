@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * `npm run node`: the headless node. User errors are one line and exit 2;
- * SIGINT/SIGTERM say bye, save and exit 0 within SHUTDOWN_DEADLINE_MS.
+ * SIGINT/SIGTERM say bye, save and exit 0 within SHUTDOWN_DEADLINE_MS;
+ * SIGHUP re-reads the settings from the store file (`systemctl --user
+ * reload lvs-node`) and applies what can be applied without a restart.
  */
 import { readFileSync } from 'node:fs';
-import { SHUTDOWN_DEADLINE_MS } from '../model/limits.js';
+import { SHUTDOWN_DEADLINE_MS, SIGNAL_ECHO_MS } from '../model/limits.js';
 import { ListenError } from '../server/http-server.js';
 import { StoreError } from '../store/store.js';
 import { HELP, parseCli, UsageError } from './cli-args.js';
@@ -60,6 +62,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  let lastReloadAt = -Infinity;
+  process.on('SIGHUP', () => {
+    const now = performance.now();
+    if (firstSignalAt !== 0 || now - lastReloadAt < SIGNAL_ECHO_MS) return;
+    lastReloadAt = now;
+    running.reloadSettings();
+  });
 }
 
 process.on('uncaughtException', (err) => {

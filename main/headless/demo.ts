@@ -27,6 +27,8 @@ const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lvs-demo-'));
 const children: ChildProcess[] = [];
 const drifts: [Map<number, Vec2>, Map<number, Vec2>] = [new Map(), new Map()];
+/** Each node's recent log lines (not cycles), shown when the demo fails. */
+const recent: [string[], string[]] = [[], []];
 
 function startNode(label: string, index: 0 | 1, drift: Vec2, peer: string | null): Promise<number> {
   // --no-discovery: the demo's two nodes find each other by --peer; nothing multicasts on this machine's LAN.
@@ -47,6 +49,10 @@ function startNode(label: string, index: 0 | 1, drift: Vec2, peer: string | null
         return;
       }
       if (record.kind === 'listening' && record.port) resolve(record.port);
+      if (record.kind !== 'cycle') {
+        recent[index].push(line);
+        if (recent[index].length > 20) recent[index].shift();
+      }
       if (record.kind === 'cycle' && record.cycle !== undefined && record.drift) {
         drifts[index].set(record.cycle, record.drift);
         report();
@@ -98,7 +104,8 @@ async function main(): Promise<number> {
   await stopAll();
   console.log('');
   if (printed < CYCLES) {
-    console.log(`FAIL: only ${printed} cycles were seen from both nodes (were they able to link?).`);
+    console.log(`FAIL: only ${printed} cycles were seen from both nodes (were they able to link?). Their last log lines:`);
+    recent.forEach((lines, i) => console.log(`-- node ${i === 0 ? 'a' : 'b'}\n${lines.join('\n')}`));
     return 1;
   }
   const reached = firstBelow !== null && firstBelow <= WITHIN;

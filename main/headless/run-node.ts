@@ -29,6 +29,12 @@ export interface RunningNode {
   /** LAN discovery, null when it is off (--no-discovery, the setting, or a loopback-only node). */
   readonly discovery: MdnsDiscovery | null;
   status(): DashboardStatus;
+  /**
+   * SIGHUP: re-reads the settings from the store file, applies what applies
+   * live and logs one line saying what changed and what needs a restart (or
+   * why the file was not taken; the running settings stay then).
+   */
+  reloadSettings(): void;
   /** Says bye, closes every link, saves state and frees the port. Idempotent. */
   stop(reason?: string): Promise<void>;
 }
@@ -41,6 +47,11 @@ export interface RunEnvironment {
 }
 
 const builtRendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
+
+/** An ICE server URL for the log: a TURN password is never printed. */
+export function redactIceServer(url: string): string {
+  return url.replace(/^(turns?:[^:@]+):[^@]+@/, '$1:***@');
+}
 
 export async function runNode(options: RunOptions, write: Write, env: RunEnvironment = {}): Promise<RunningNode> {
   const log = new LogLines(options.logFormat, write);
@@ -61,8 +72,13 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
   const transport = new WebRtcTransport({
     localId: store.identity.id,
     ...(wildcard ? {} : { bindAddress: options.host === 'localhost' ? '127.0.0.1' : options.host }),
+    // Host candidates only unless the user configured STUN/TURN servers (a LAN needs none).
+    iceServers: settings.iceServers,
     log: (level, message) => log.record('transport', message, {}, level),
   });
+  if (settings.iceServers.length > 0) {
+    log.record('start', `ICE servers: ${settings.iceServers.map(redactIceServer).join(', ')}`, { iceServers: settings.iceServers.map(redactIceServer) });
+  }
   const node = new DriftNode({
     id: store.identity.id,
     name: settings.name || defaultName,
@@ -73,6 +89,7 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
     initial,
     ...(options.seed !== null ? { random: seededRandom(options.seed) } : {}),
     awaitPeers: options.awaitPeers,
+    ...(options.weights ? { weights: options.weights } : {}),
   });
 
   let http: RunningHttpServer | null = null;
@@ -156,6 +173,29 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
     started.start();
   }
 
+  const reloadSettings = (): void => {
+    let result: ReturnType<NodeService['reloadSettings']>;
+    try {
+      result = service.reloadSettings();
+    } catch (err) {
+      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    if (!result.ok) {
+      log.record('reload', `settings not reloaded: ${result.error}; the running settings stay`, { error: result.error }, 'error');
+      return;
+    }
+    const { changed, restartRequired } = result.value;
+    const applied = changed.filter((key) => !restartRequired.includes(key));
+    const text =
+      changed.length === 0
+        ? `settings reloaded from ${store.path}: nothing changed`
+        : `settings reloaded from ${store.path}: ` +
+          [applied.length > 0 ? `applied ${applied.join(', ')}` : null, restartRequired.length > 0 ? `${restartRequired.join(', ')} saved, applied at the next start (restart needed)` : null]
+            .filter((part) => part !== null)
+            .join('; ');
+    log.record('reload', text, { changed, applied, restartRequired });
+  };
+
   let stopping: Promise<void> | null = null;
   return {
     node,
@@ -165,6 +205,7 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
     log,
     discovery,
     status,
+    reloadSettings,
     stop(reason = 'shutdown') {
       stopping ??= (async () => {
         clearInterval(summaryTimer);

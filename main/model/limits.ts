@@ -46,6 +46,35 @@ export const DEFAULT_MAX_PEERS = 8;
 /** Hard ceiling on `maxPeers`, whatever the settings say. */
 export const MAX_PEERS_CEILING = 256;
 
+/**
+ * Degree cap (docs/lan-discovery.md, "The degree cap"): a node at maxPeers
+ * still admits this many links more, then at once drops random older links
+ * until it is back at maxPeers, so a newcomer always finds a place and the
+ * mesh keeps mixing instead of freezing into the first cliques that filled up.
+ */
+export const PEER_LIMIT_OVERFLOW = 1;
+/** After the `bye`, a dropped link is closed by us this long later if the peer has not closed it first. */
+export const PEER_SHED_CLOSE_MS = 500;
+/**
+ * An address whose link was dropped for the peer limit (by either side) is
+ * not dialled again before this (with jitter), doubling each time it
+ * happens again, up to PEER_LIMIT_BACKOFF_MAX_MS; a link that then lasts
+ * longer than the maximum resets the doubling.
+ */
+export const PEER_LIMIT_BACKOFF_MS = 30_000;
+export const PEER_LIMIT_BACKOFF_MAX_MS = 10 * 60_000;
+/** A node at maxPeers does not dial; an address that came due meanwhile is tried again after this (with jitter). */
+export const PEER_LIMIT_RECHECK_MS = 10_000;
+/**
+ * A node that was dropped for a peer's limit and still has other links waits
+ * this long (with jitter) before dialling a replacement, so a node short of
+ * one link does not bounce from full node to full node every second; a node
+ * left with no link at all dials at once.
+ */
+export const PEER_LIMIT_REPLACE_WAIT_MS = 20_000;
+/** The first dial of a newly added address waits a random delay up to this, so nodes given the same list do not all fill up with its first entries. */
+export const DIAL_START_JITTER_MS = 200;
+
 /** Peer records (connected or remembered) kept in memory; the oldest disconnected go first. */
 export const MAX_PEER_RECORDS = 1024;
 
@@ -55,6 +84,11 @@ export const MAX_ADDRESSES_PER_PEER = 8;
 /** Reconnect backoff: first retry after this, doubling up to the maximum, with jitter. */
 export const RECONNECT_MIN_MS = 1000;
 export const RECONNECT_MAX_MS = 60_000;
+
+/** Most STUN/TURN servers in the `iceServers` setting (none by default: host candidates only, a LAN needs no server). */
+export const MAX_ICE_SERVERS = 4;
+/** Longest ICE server URL accepted in the settings. */
+export const MAX_ICE_SERVER_URL_LENGTH = 512;
 
 /** Longest ICE candidate line and media id accepted in signaling (real ones are ~100 and 1-2 characters). */
 export const MAX_CANDIDATE_LENGTH = 1024;
@@ -86,6 +120,13 @@ export const STORE_WRITE_INTERVAL_MS = 1000;
 
 /** A node asked to stop says bye, saves and exits within this time, whatever its peers do. */
 export const SHUTDOWN_DEADLINE_MS = 2000;
+
+/**
+ * With node-datachannel loaded, one signal has been seen to reach a handler
+ * twice within a millisecond: a SIGHUP this soon after the last one is taken
+ * as that echo and ignored (one reload, one log line).
+ */
+export const SIGNAL_ECHO_MS = 250;
 
 /** Default TCP port for signaling, status API and dashboard. */
 export const DEFAULT_PORT = 7710;

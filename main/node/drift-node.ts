@@ -5,16 +5,20 @@
  * that the headless runner, the store and a UI subscribe to.
  */
 import { agreement, driftStep, sampleEntropy, type DriftParams, type Vec2 } from '../model/drift.js';
+import { metropolisStep, type WeightedPeer, type Weighting } from '../model/weights.js';
 import {
   DEAD_LINK_CYCLES,
   DEFAULT_STALE_CYCLES,
   INTENSITY_SMOOTHING,
   MAX_PEER_RECORDS,
+  PEER_LIMIT_OVERFLOW,
+  PEER_LIMIT_REPLACE_WAIT_MS,
+  PEER_SHED_CLOSE_MS,
   PROTOCOL_VERSION,
   SNAPSHOT_EVERY_CYCLES,
   SYNC_RETRY_CYCLES,
 } from '../model/limits.js';
-import { encodeMessage, parseFrame, type Message, type RejectReason } from '../protocol/messages.js';
+import { BYE_OVER_PEER_LIMIT, encodeMessage, parseFrame, type Message, type RejectReason } from '../protocol/messages.js';
 import type { Link, Transport } from '../transport/transport.js';
 import { Dialer } from './dialer.js';
 import { Emitter } from './emitter.js';
@@ -44,6 +48,8 @@ export interface DriftNodeOptions {
   random?: () => number;
   /** Hold the drift step until this many peers are linked (the demo starts both nodes in step). */
   awaitPeers?: number;
+  /** Peer weighting: 'seed' (beta * mean, the default) or 'metropolis' (docs/drift-model.md; sends `deg`). */
+  weights?: Weighting;
 }
 
 export interface NodeEvents {
@@ -65,6 +71,7 @@ export class DriftNode {
   private readonly staleCycles: number;
   private readonly random: () => number;
   private readonly awaitPeers: number;
+  private readonly weights: Weighting;
   private readonly dialer: Dialer;
   private readonly peers = new Map<string, PeerRecord>();
   private readonly rejects = new Map<RejectReason, number>();
@@ -82,6 +89,8 @@ export class DriftNode {
   private messagesIn = 0;
   private messagesOut = 0;
   private intensity = 0;
+  /** Links we said `bye` to for the peer limit, closed by these timers unless the peer closes first. */
+  private readonly shedTimers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(options: DriftNodeOptions) {
     this.id = options.id;
@@ -93,6 +102,7 @@ export class DriftNode {
     this.staleCycles = options.staleCycles ?? DEFAULT_STALE_CYCLES;
     this.random = options.random ?? cryptoRandom();
     this.awaitPeers = options.awaitPeers ?? 0;
+    this.weights = options.weights ?? 'seed';
     this.drift = [options.initial.drift[0], options.initial.drift[1]];
     this.vu = options.initial.vu;
     this.tc = options.initial.tc;
@@ -102,9 +112,18 @@ export class DriftNode {
       onFrame: (link, frame) => this.onFrame(link, frame),
       onUnlink: (link, reason) => this.onUnlink(link, reason),
     });
-    this.transport.setAdmission((peerId) => this.peers.get(peerId)?.link != null || this.linkedCount() < this.maxPeers);
+    // Over maxPeers by PEER_LIMIT_OVERFLOW at most: the link that makes the node
+    // full-plus-one is admitted, and enforcePeerLimit drops a random older one.
+    this.transport.setAdmission((peerId) => {
+      if (this.dialer.isHeld(peerId)) return false; // dropped for a peer limit a moment ago, by us or by it
+      const peer = this.peers.get(peerId);
+      if (peer?.link) return !peer.leaving; // a replacement adds no link; a peer we are dropping must not slip back in
+      return this.linkedCount() < this.maxPeers + PEER_LIMIT_OVERFLOW;
+    });
     this.dialer = new Dialer(this.transport, {
       isLinked: (peerId) => this.peers.get(peerId)?.link != null,
+      freeSlots: () => this.maxPeers - this.linkedCount(),
+      linkCount: () => this.linkedCount(),
       log: (level, message) => this.log(level, message),
       random: this.random,
     });
@@ -120,9 +139,13 @@ export class DriftNode {
     this.timer = setTimeout(() => this.tick(), this.cycleMs);
   }
 
-  /** Keeps the node linked to `address` (host:port), redialling with backoff. */
-  addPeer(address: string): boolean {
-    return this.dialer.add(address);
+  /**
+   * Keeps the node linked to `address` (host:port), redialling with backoff.
+   * `peerId`: whom the caller expects there (discovery knows), so a peer on
+   * hold after a peer-limit drop is not dialled before its hold ends.
+   */
+  addPeer(address: string, peerId?: string): boolean {
+    return this.dialer.add(address, peerId ?? null);
   }
 
   /** Dials a known address now, skipping its backoff (see Dialer.redial); false if there was nothing to do. */
@@ -136,12 +159,19 @@ export class DriftNode {
     this.log('info', paused ? 'drift cycle paused' : 'drift cycle resumed');
   }
 
-  /** Applies new parameters from the next cycle on. Callers validate them first. */
+  /**
+   * Applies new parameters from the next cycle on. Callers validate them
+   * first. A lower maxPeers drops links at once, the way a link over the
+   * limit is dropped (see enforcePeerLimit).
+   */
   configure(update: { params?: DriftParams; cycleMs?: number; maxPeers?: number; name?: string }): void {
     if (update.params) this.params = update.params;
     if (update.cycleMs) this.cycleMs = update.cycleMs;
-    if (update.maxPeers) this.maxPeers = update.maxPeers;
     if (update.name !== undefined) this.name = update.name;
+    if (update.maxPeers && update.maxPeers !== this.maxPeers) {
+      this.maxPeers = update.maxPeers;
+      if (!this.stopping) this.enforcePeerLimit(null);
+    }
   }
 
   /** One drift cycle. The timer calls it; deterministic tests call it directly. */
@@ -152,11 +182,15 @@ export class DriftNode {
       return;
     }
     this.cycle++;
+    // Links that opened at once (many sessions admitted together) can overshoot the limit.
+    this.enforcePeerLimit(null);
     const fresh: Vec2[] = [];
+    const weighted: WeightedPeer[] = [];
     const peerDrifts: Record<string, [number, number]> = {};
     for (const peer of this.peers.values()) {
       const isFresh = peer.isFresh(this.cycle, this.staleCycles);
       if (isFresh) fresh.push(peer.replica!);
+      if (isFresh && this.weights === 'metropolis') weighted.push({ r: peer.replica!, deg: peer.deg });
       if (peer.link && peer.replica) peerDrifts[peer.id] = [peer.replica[0], peer.replica[1]];
       if (isFresh !== peer.wasFresh) this.freshnessChanged(peer, isFresh);
       if (peer.link && this.cycle - peer.lastHeardCycle > DEAD_LINK_CYCLES) {
@@ -165,15 +199,15 @@ export class DriftNode {
     }
     const u = sampleEntropy(this.random);
     this.intensity += INTENSITY_SMOOTHING * (Math.hypot(u[0], u[1]) - this.intensity);
-    const step = driftStep(this.drift, fresh, u, this.params);
+    const step = this.weights === 'metropolis' ? metropolisStep(this.drift, weighted, u, this.params) : driftStep(this.drift, fresh, u, this.params);
     this.drift = step.drift;
     this.vu = agreement(this.drift, fresh);
     this.tc = 1;
     const ep = encodeMessage({ type: 'ep', v: PROTOCOL_VERSION, seq: this.cycle, e: u });
-    const sdm = encodeMessage({ type: 'sdm', v: PROTOCOL_VERSION, seq: this.cycle, diff: step.diff });
+    const sdm = encodeMessage({ type: 'sdm', v: PROTOCOL_VERSION, seq: this.cycle, diff: step.diff, ...this.degField(fresh.length) });
     const snapshot = this.cycle % SNAPSHOT_EVERY_CYCLES === 0 ? this.stateFrame() : null;
     for (const peer of this.peers.values()) {
-      if (!peer.link) continue;
+      if (!peer.link || peer.leaving) continue;
       this.sendFrame(peer, ep);
       this.sendFrame(peer, sdm);
       if (snapshot) this.sendFrame(peer, snapshot);
@@ -194,7 +228,7 @@ export class DriftNode {
   /** A node that holds its step still tells its peers it is alive, so they do not drop it as dead. */
   private heartbeat(): void {
     const frame = this.stateFrame();
-    for (const peer of this.peers.values()) if (peer.link && peer.helloed) this.sendFrame(peer, frame);
+    for (const peer of this.peers.values()) if (peer.link && peer.helloed && !peer.leaving) this.sendFrame(peer, frame);
   }
 
   get state(): NodeState {
@@ -231,9 +265,11 @@ export class DriftNode {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
       this.dialer.stop();
+      for (const timer of this.shedTimers) clearTimeout(timer);
+      this.shedTimers.clear();
       const bye = encodeMessage({ type: 'bye', v: PROTOCOL_VERSION, reason });
       let said = 0;
-      for (const peer of this.peers.values()) if (peer.link && this.sendFrame(peer, bye)) said++;
+      for (const peer of this.peers.values()) if (peer.link && !peer.leaving && this.sendFrame(peer, bye)) said++;
       // Give the bye frames a moment on the wire before the channels close under them.
       if (said > 0) await new Promise((resolve) => setTimeout(resolve, 50));
       await this.transport.shutdown();
@@ -254,7 +290,12 @@ export class DriftNode {
   }
 
   private stateFrame(): string {
-    return encodeMessage({ type: 'state', v: PROTOCOL_VERSION, seq: this.cycle, drift: this.drift, vu: this.vu, tc: this.tc });
+    return encodeMessage({ type: 'state', v: PROTOCOL_VERSION, seq: this.cycle, drift: this.drift, vu: this.vu, tc: this.tc, ...this.degField(this.linkedCount()) });
+  }
+
+  /** `deg` for outbound messages: only Metropolis nodes advertise their degree. */
+  private degField(deg: number): { deg?: number } {
+    return this.weights === 'metropolis' ? { deg } : {};
   }
 
   private hello(): string {
@@ -265,6 +306,7 @@ export class DriftNode {
       name: this.name,
       state: { drift: this.drift, vu: this.vu, tc: this.tc },
       seq: this.cycle,
+      ...this.degField(this.linkedCount()),
     });
   }
 
@@ -275,10 +317,51 @@ export class DriftNode {
     return true;
   }
 
+  /** Open links that count against maxPeers (not those we are dropping). */
   private linkedCount(): number {
     let n = 0;
-    for (const peer of this.peers.values()) if (peer.link) n++;
+    for (const peer of this.peers.values()) if (peer.link && !peer.leaving) n++;
     return n;
+  }
+
+  /**
+   * The degree cap. While more than maxPeers links are open, drops links
+   * chosen uniformly at random, never `keep` (the link that just opened:
+   * a node dials only while it has a free slot, so the newcomer is the one
+   * short of links) and, when peers advertise their degree (`deg`, sent by
+   * nodes using Metropolis weights), not a peer whose only link is ours
+   * while another candidate remains. A node knows nothing else about its
+   * peers' links, so this is a local rule, not a connectivity proof; why it
+   * keeps the mesh connected in practice is in docs/lan-discovery.md
+   * ("The degree cap"). Never drops below maxPeers.
+   */
+  private enforcePeerLimit(keep: PeerRecord | null): void {
+    const candidates: PeerRecord[] = [];
+    for (const peer of this.peers.values()) if (peer.link && !peer.leaving && peer !== keep) candidates.push(peer);
+    let excess = candidates.length + (keep?.link && !keep.leaving ? 1 : 0) - this.maxPeers;
+    while (excess > 0 && candidates.length > 0) {
+      const others = candidates.filter((p) => p.deg === undefined || p.deg > 1);
+      const pool = others.length > 0 ? others : candidates;
+      const victim = pool[Math.floor(this.random() * pool.length)]!;
+      candidates.splice(candidates.indexOf(victim), 1);
+      this.dropForLimit(victim);
+      excess--;
+    }
+  }
+
+  /** Says `bye` 'over peer limit' and closes the link shortly after, unless the peer closes it first. */
+  private dropForLimit(peer: PeerRecord): void {
+    const link = peer.link;
+    if (!link) return;
+    peer.leaving = true;
+    this.log('info', `dropping ${this.peerLabel(peer)}: over the peer limit (maxPeers ${this.maxPeers})`);
+    this.sendFrame(peer, encodeMessage({ type: 'bye', v: PROTOCOL_VERSION, reason: BYE_OVER_PEER_LIMIT }));
+    const timer = setTimeout(() => {
+      this.shedTimers.delete(timer);
+      link.close(BYE_OVER_PEER_LIMIT);
+    }, PEER_SHED_CLOSE_MS);
+    timer.unref?.();
+    this.shedTimers.add(timer);
   }
 
   private linkedHelloCount(): number {
@@ -314,16 +397,24 @@ export class DriftNode {
     peer.attach(link, this.cycle);
     this.sendFrame(peer, this.hello());
     this.peerEvent('linked', peer, `linked ${link.dialledAddress ? 'to' : 'from'} ${link.remoteAddress}`);
+    this.dialer.linkOpened(peer.id);
+    this.enforcePeerLimit(peer);
   }
 
   private onUnlink(link: Link, reason: string): void {
     const peer = this.peers.get(link.peerId);
     if (!peer || peer.link !== link) return;
+    const droppedForLimit = peer.leaving || peer.droppedByPeer;
+    const droppedByPeer = peer.droppedByPeer;
     peer.link = null;
     peer.helloed = false;
     peer.wasFresh = false;
+    peer.leaving = false;
+    peer.droppedByPeer = false;
     this.peerEvent('unlinked', peer, reason);
-    if (!this.stopping) this.dialer.linkLost(peer.id);
+    if (this.stopping) return;
+    this.dialer.linkLost(peer.id, droppedForLimit ? 'peer-limit' : 'lost');
+    if (droppedByPeer) this.dialer.holdReplacements(PEER_LIMIT_REPLACE_WAIT_MS);
   }
 
   private onFrame(link: Link, frame: string | Uint8Array): void {
@@ -355,6 +446,7 @@ export class DriftNode {
         return;
       case 'bye':
         this.log('info', `${this.peerLabel(peer)} said bye (${result.reason})`);
+        if (result.reason === BYE_OVER_PEER_LIMIT) peer.droppedByPeer = true;
         peer.link?.close(`bye: ${result.reason}`);
         return;
       case 'rejected':

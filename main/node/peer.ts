@@ -25,6 +25,8 @@ export class PeerRecord {
   address: string | null = null;
   helloed = false;
   replica: [number, number] | null = null;
+  /** The degree the peer last advertised (hello/state/sdm `deg`), for Metropolis weights; undefined if never. */
+  deg: number | undefined = undefined;
   /** Highest seq seen in any message (seq never goes back). */
   lastSeq = -1;
   /** seq of the last diff applied to the replica (or of the snapshot it was rebuilt from). */
@@ -35,6 +37,10 @@ export class PeerRecord {
   /** Our cycle when we last asked for a snapshot, or null when the replica is in sync. */
   syncAskedAt: number | null = null;
   wasFresh = false;
+  /** We said `bye` because we are over our peer limit; the link closes soon and no longer counts. */
+  leaving = false;
+  /** The peer said `bye` because it is over its peer limit: back off from it for longer. */
+  droppedByPeer = false;
   messagesIn = 0;
   messagesOut = 0;
   readonly rejects = new Map<RejectReason, number>();
@@ -59,10 +65,19 @@ export class PeerRecord {
     this.lastSeq = -1;
     this.lastDiffSeq = -1;
     this.syncAskedAt = null;
+    this.deg = undefined;
+    this.leaving = false;
+    this.droppedByPeer = false;
   }
 
   /** Applies one parsed message received at our cycle `cycle`. Never throws. */
   apply(message: Message, cycle: number): Applied {
+    const result = this.applyMessage(message, cycle);
+    if ((result.kind === 'ok' || result.kind === 'hello' || result.kind === 'gap') && 'deg' in message && message.deg !== undefined) this.deg = message.deg;
+    return result;
+  }
+
+  private applyMessage(message: Message, cycle: number): Applied {
     if (message.type === 'bye') return { kind: 'bye', reason: message.reason };
     if (message.type === 'hello') {
       if (message.id !== this.id) return { kind: 'rejected', reason: 'id-mismatch', detail: `hello claims id ${message.id}` };

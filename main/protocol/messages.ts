@@ -21,18 +21,27 @@ const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** vu and tc live in [0, 1]. */
 const unit = z.number().min(0).max(1);
 const version = z.number().int().min(1);
+/** Optional: the sender's degree (fresh peers), for Metropolis weights; older nodes omit it and ignore it. */
+const deg = z.number().int().min(0).max(1_000_000).optional();
 
 export const nodeIdPattern = /^[A-Z2-7]{7}-[A-Z2-7]{7}-[A-Z2-7]{7}-[A-Z2-7]{5}$/;
 export const nodeId = z.string().regex(nodeIdPattern);
 export const nodeName = z.string().max(MAX_NAME_LENGTH);
 
+/**
+ * The `bye` reason of a node that drops a link because it is over its peer
+ * limit (maxPeers). A node told this backs off from that peer for longer
+ * (PEER_LIMIT_BACKOFF_MS) instead of redialling it in a second.
+ */
+export const BYE_OVER_PEER_LIMIT = 'over peer limit';
+
 export const stateSnapshot = z.object({ drift: point, vu: unit, tc: unit });
 
 const schemas = {
-  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, name: nodeName, state: stateSnapshot, seq }),
+  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, name: nodeName, state: stateSnapshot, seq, deg }),
   ep: z.object({ type: z.literal('ep'), v: version, seq, e: point }),
-  sdm: z.object({ type: z.literal('sdm'), v: version, seq, diff: z.tuple([diffComponent, diffComponent]) }),
-  state: z.object({ type: z.literal('state'), v: version, seq, drift: point, vu: unit, tc: unit }),
+  sdm: z.object({ type: z.literal('sdm'), v: version, seq, diff: z.tuple([diffComponent, diffComponent]), deg }),
+  state: z.object({ type: z.literal('state'), v: version, seq, drift: point, vu: unit, tc: unit, deg }),
   sync: z.object({ type: z.literal('sync'), v: version }),
   bye: z.object({ type: z.literal('bye'), v: version, reason: z.string().max(MAX_REASON_LENGTH) }),
 };

@@ -7,6 +7,8 @@
  * Version 0 is the layout before `schemaVersion` existed: drift, vu and tc
  * lay at the top level, there was no cycle counter, and the cycle period
  * setting was called `settings.cycle`.
+ *
+ * Version 2 added `settings.iceServers` (STUN/TURN servers, none by default).
  */
 import { STORE_SCHEMA_VERSION } from './schema.js';
 
@@ -28,8 +30,16 @@ export function migrateV0toV1(v0: Json): Json {
   return v1;
 }
 
+/** Adds the empty `iceServers` setting (host candidates only, as every v1 node ran). */
+export function migrateV1toV2(v1: Json): Json {
+  const { settings } = v1;
+  const v2: Json = { ...v1, schemaVersion: 2 };
+  if (isObject(settings) && !('iceServers' in settings)) v2['settings'] = { ...settings, iceServers: [] };
+  return v2;
+}
+
 /** steps[n] turns version n into version n + 1. */
-const steps: ReadonlyArray<(data: Json) => Json> = [migrateV0toV1];
+const steps: ReadonlyArray<(data: Json) => Json> = [migrateV0toV1, migrateV1toV2];
 
 export type MigrateResult =
   | { ok: true; data: unknown; from: number }

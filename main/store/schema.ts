@@ -19,13 +19,43 @@ import {
   MAX_PEER_RECORDS,
   MIN_CYCLE_MS,
   MAX_ADDRESS_LENGTH,
+  MAX_ICE_SERVERS,
+  MAX_ICE_SERVER_URL_LENGTH,
 } from '../model/limits.js';
 import { nodeIdPattern } from '../protocol/messages.js';
 
-export const STORE_SCHEMA_VERSION = 1;
+/** v2 added `settings.iceServers` (see migrations.ts). */
+export const STORE_SCHEMA_VERSION = 2;
 
 /** "host:port" or "[v6]:port"; the host part is what we connected to, not resolved here. */
 const addressPattern = /^(?:\[[^\]\s]+\]|[^\s:[\]]+):[0-9]{1,5}$/;
+
+/** A host name or IPv4 address (libdatachannel reads no IPv6 literal in an ICE server URL). */
+const ICE_HOST = '[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?';
+/** 1-65535, spelled out so the JSON Schema conf checks with says the same as zod. */
+const ICE_PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
+
+/**
+ * An ICE server URL in the form WebRtcTransport (libdatachannel) takes:
+ * `stun:host[:port]` (libdatachannel knows no `stuns:`), and
+ * `turn:user:password@host[:port]` or `turns:...`, optionally
+ * `?transport=udp|tcp|tls` (user and password percent-encoded if they hold
+ * `:`, `@`, `/`, `?`, `#` or spaces).
+ */
+export const iceServerPattern = new RegExp(
+  `^(?:stun:${ICE_HOST}(?::${ICE_PORT})?` +
+    `|turns?:[^\\s:@/?#]+:[^\\s@/?#]+@${ICE_HOST}(?::${ICE_PORT})?(?:\\?transport=(?:udp|tcp|tls))?)$`,
+);
+
+export const ICE_SERVER_FORMS = '"stun:host:port" or "turn:user:password@host:port"';
+
+/** Why `url` is not an ICE server URL the node can use, or null if it is one. */
+export function checkIceServer(url: unknown): string | null {
+  if (typeof url !== 'string') return `an ICE server must be a string like ${ICE_SERVER_FORMS}`;
+  if (url.length > MAX_ICE_SERVER_URL_LENGTH) return `an ICE server URL is at most ${MAX_ICE_SERVER_URL_LENGTH} characters`;
+  if (!iceServerPattern.test(url)) return `${JSON.stringify(url.slice(0, 80))} is not ${ICE_SERVER_FORMS} (port 1-65535, TURN needs user and password)`;
+  return null;
+}
 
 function intIn(min: number, max: number) {
   return z.number().int().min(min).max(max).describe(`an integer from ${min} to ${max}`);
@@ -73,6 +103,11 @@ export const settingsShape = {
   maxPeers: intIn(1, MAX_PEERS_CEILING),
   // Empty means "use the hostname", decided at run time so a renamed machine follows.
   name: z.string().max(MAX_NAME_LENGTH).describe(`a string of at most ${MAX_NAME_LENGTH} characters`),
+  // STUN/TURN servers for networks where host candidates do not reach (none on a LAN). Read at start.
+  iceServers: z
+    .array(z.string().max(MAX_ICE_SERVER_URL_LENGTH).regex(iceServerPattern))
+    .max(MAX_ICE_SERVERS)
+    .describe(`a list of at most ${MAX_ICE_SERVERS} ICE server URLs, each ${ICE_SERVER_FORMS}`),
 };
 
 export const settingsSchema = z.strictObject(settingsShape);
@@ -99,6 +134,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   discovery: true,
   maxPeers: DEFAULT_MAX_PEERS,
   name: '',
+  iceServers: [],
 });
 
 function shown(value: unknown): string {
@@ -127,6 +163,11 @@ export function validateSettingsPatch(
       return { ok: false, error: `unknown setting ${shown(key)} (known: ${Object.keys(settingsShape).join(', ')})` };
     }
     const field = settingsShape[key];
+    if (key === 'iceServers' && Array.isArray(value)) {
+      // Name the one bad entry rather than the whole list.
+      const problem = value.map(checkIceServer).find((p) => p !== null);
+      if (problem) return { ok: false, error: `iceServers: ${problem}` };
+    }
     if (!field.safeParse(value).success) {
       return { ok: false, error: `${key} must be ${field.description ?? 'valid'} (got ${shown(value)})` };
     }

@@ -18,6 +18,7 @@ import {
   STORE_SCHEMA_VERSION,
   peerBookEntrySchema,
   settingsSchema,
+  settingsShape,
   stateSchema,
   storeSchema,
   validateSettingsPatch,
@@ -98,6 +99,36 @@ function describeIssues(error: z.ZodError): string {
 function isObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
 }
+
+/** What tells one version of the file from another without reading it. */
+interface FileMark {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+function markOf(file: string): FileMark | null {
+  try {
+    const st = fs.statSync(file);
+    return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+  } catch {
+    return null;
+  }
+}
+
+function sameMark(a: FileMark, b: FileMark): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+const SETTINGS_KEYS = Object.keys(settingsShape) as (keyof Settings)[];
+
+/** The settings fields whose values differ between `a` and `b` (lists compared by content). */
+export function changedSettings(a: Settings, b: Settings): (keyof Settings)[] {
+  return SETTINGS_KEYS.filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]));
+}
+
+export type SettingsReload = { ok: true; settings: Settings; changed: (keyof Settings)[] } | { ok: false; error: string };
 
 interface Loaded {
   data: StoreData;
@@ -226,6 +257,15 @@ export class NodeStore {
   #lastWriteAt = -Infinity;
   #closed = false;
   #failing = false;
+  /** The file as this store last wrote (or opened) it: anything else there was written by someone else. */
+  #mark: FileMark | null = null;
+  /**
+   * Valid settings someone wrote into the file while the node ran: not
+   * applied (that is what reloadSettings, on SIGHUP, is for), but written
+   * back with every write so the edit is not lost before the reload or the
+   * next start.
+   */
+  #pendingSettings: Settings | null = null;
 
   private constructor(conf: Conf<StoreData>, loaded: Loaded, log: StoreLog) {
     this.#conf = conf;
@@ -237,6 +277,7 @@ export class NodeStore {
     this.#state = loaded.data.state;
     this.#settings = loaded.data.settings;
     this.#peers = loaded.data.peers;
+    this.#mark = markOf(this.path);
   }
 
   /**
@@ -290,22 +331,47 @@ export class NodeStore {
   }
 
   get settings(): Settings {
-    return { ...this.#settings };
+    return { ...this.#settings, iceServers: [...this.#settings.iceServers] };
   }
 
   updateSettings(patch: Partial<Settings>): Settings {
     const checked = validateSettingsPatch(patch);
     if (!checked.ok) throw new StoreError(checked.error);
     const previous = this.#settings;
+    const previousPending = this.#pendingSettings;
     this.#settings = { ...previous, ...checked.settings };
+    // An edit of the file still waiting for a reload keeps waiting, with this change in it too.
+    if (this.#pendingSettings) this.#pendingSettings = { ...this.#pendingSettings, ...checked.settings };
     this.#dirty = true;
     try {
       this.flush();
     } catch (error) {
       this.#settings = previous;
+      this.#pendingSettings = previousPending;
       throw error;
     }
     return this.settings;
+  }
+
+  /**
+   * Reads the settings section of the file as it is on disk now (a user or
+   * a tool edited it) and, if it is valid, makes it the store's settings;
+   * the identity, state and peer book in memory stay as they are. An
+   * invalid file changes nothing: the error is one line, and the edited
+   * file is copied aside (the node's next write replaces it).
+   */
+  reloadSettings(): SettingsReload {
+    const read = this.#readSettingsOnDisk();
+    if (!read.ok) {
+      const aside = this.#keepEditedCopy();
+      this.#mark = markOf(this.path);
+      return { ok: false, error: `${this.path}: ${read.error}${aside ? ` (the edited file is kept as ${aside})` : ''}` };
+    }
+    const changed = changedSettings(this.#settings, read.settings);
+    this.#settings = read.settings;
+    this.#pendingSettings = null;
+    this.#mark = markOf(this.path);
+    return { ok: true, settings: this.settings, changed };
   }
 
   get peers(): readonly PeerBookEntry[] {
@@ -380,18 +446,76 @@ export class NodeStore {
 
   #writeNow(): void {
     this.#lastWriteAt = performance.now();
+    this.#noticeEdit();
     try {
       this.#conf.store = {
         schemaVersion: STORE_SCHEMA_VERSION,
         identity: this.identity,
         state: this.#state,
         peers: [...this.#peers],
-        settings: this.#settings,
+        settings: this.#pendingSettings ?? this.#settings,
       };
     } catch (error) {
       this.#scheduleWrite();
       throw new StoreError(`cannot write ${this.path}: ${messageOf(error)}`);
     }
+    this.#mark = markOf(this.path);
     this.#dirty = false;
+  }
+
+  /**
+   * Before each write: was the file changed by someone else since we last
+   * wrote it? Valid edited settings are kept (pending until reloadSettings);
+   * an invalid edit is copied aside so the text is not lost when we write.
+   */
+  #noticeEdit(): void {
+    const mark = markOf(this.path);
+    if (!mark || !this.#mark || sameMark(mark, this.#mark)) return;
+    this.#mark = mark;
+    const read = this.#readSettingsOnDisk();
+    if (read.ok) {
+      const pending = changedSettings(this.#settings, read.settings).length > 0 ? read.settings : null;
+      const news = pending !== null && (this.#pendingSettings === null || changedSettings(this.#pendingSettings, pending).length > 0);
+      this.#pendingSettings = pending;
+      if (news) {
+        this.#log(
+          'info',
+          `${this.path} was edited (${changedSettings(this.#settings, pending).join(', ')}): the new settings apply on SIGHUP ` +
+            `(systemctl --user reload lvs-node) or at the next start, and stay in the file until then`,
+        );
+      }
+      return;
+    }
+    const aside = this.#keepEditedCopy();
+    this.#log('warn', `${this.path} was edited but is not valid (${read.error}); the running settings stay${aside ? `; the edited file is kept as ${aside}` : ''}`);
+  }
+
+  #keepEditedCopy(): string | null {
+    const aside = `${this.path}.edited-${new Date().toISOString().replaceAll(':', '-')}`;
+    try {
+      fs.copyFileSync(this.path, aside);
+      fs.chmodSync(aside, 0o600);
+      return aside;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The settings section of the file on disk, checked like a settings update (one-line errors, without the path). */
+  #readSettingsOnDisk(): { ok: true; settings: Settings } | { ok: false; error: string } {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(this.path, 'utf8'));
+    } catch (error) {
+      return { ok: false, error: `cannot be read as JSON: ${messageOf(error).replace(/\s*\n\s*/g, ' ')}` };
+    }
+    const migrated = migrate(raw);
+    if (!migrated.ok) return { ok: false, error: migrated.error };
+    const section = isObject(migrated.data) ? migrated.data['settings'] : undefined;
+    const checked = validateSettingsPatch(section);
+    if (!checked.ok) return { ok: false, error: `settings: ${checked.error}` };
+    const parsed = settingsSchema.safeParse(section);
+    if (!parsed.success) return { ok: false, error: `settings.${describeIssues(parsed.error)}` };
+    return { ok: true, settings: parsed.data };
   }
 }

@@ -124,12 +124,13 @@ export class MemoryTransport implements Transport {
     if (remote === this) throw new DialError('self', `${address} is this node`);
     const existing = this.links.get(remote.localId);
     if (existing) {
-      // Same rule as the real transport: the link dialled by the lower id wins.
+      // Same rule as the real transport: the link dialled by the lower id wins,
+      // and the losing dial follows the winner (resolves with the peer's id).
       const keepExisting = existing.peerInstance === remote.instance && existing.dialledBy < this.localId;
-      if (keepExisting) throw new DialError('duplicate', `already linked to ${remote.localId}`);
+      if (keepExisting) return remote.localId;
     }
     if (!this.admit(remote.localId) || !remote.admit(this.localId)) {
-      throw new DialError('full', `${address} or this node is at its peer limit`);
+      throw new DialError('full', `${address} or this node is at its peer limit`, remote.localId);
     }
     const mine = new MemoryLink(this, remote.localId, remote.instance, address, address, this.localId);
     const theirs = new MemoryLink(remote, this.localId, this.instance, undefined, this.address, this.localId);

@@ -37,6 +37,8 @@ export class DialError extends Error {
   constructor(
     readonly code: 'unreachable' | 'refused' | 'self' | 'duplicate' | 'timeout' | 'protocol' | 'closed' | 'full',
     message: string,
+    /** The id of the node reached, when the dial got that far (e.g. a link refused by admission). */
+    readonly peerId?: string,
   ) {
     super(message);
     this.name = 'DialError';

@@ -57,6 +57,7 @@ import {
   WS_CLOSE_TIMEOUT_MS,
 } from '../model/limits.js';
 import { nodeIdPattern } from '../protocol/messages.js';
+import { checkIceServer } from '../store/schema.js';
 import { acquireNative, type NativeLease, type NativeLog, type NativePeer } from './native.js';
 import {
   SIGNAL_VERSION,
@@ -83,7 +84,7 @@ export interface WebRtcTransportOptions {
    * gathers loopback candidates: tests use it so no traffic leaves loopback.
    */
   bindAddress?: string;
-  /** ICE servers, "stun:host:port"; default none: host candidates only (LAN). */
+  /** ICE servers, "stun:host:port" or "turn:user:password@host:port" (checkIceServer); default none: host candidates only (LAN). */
   iceServers?: string[];
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }
@@ -240,10 +241,9 @@ export class WebRtcTransport implements Transport {
     }
     const iceServers = options.iceServers ?? [];
     for (const server of iceServers) {
-      // libdatachannel accepts garbage here silently; catch typos early.
-      if (typeof server !== 'string' || !/^(stun|stuns|turn|turns):[^\s]+$/.test(server)) {
-        throw new TypeError(`WebRtcTransport: ice server ${JSON.stringify(server)} is not "stun:host:port"`);
-      }
+      // libdatachannel accepts garbage here silently; catch typos early (the same check as the settings).
+      const problem = checkIceServer(server);
+      if (problem) throw new TypeError(`WebRtcTransport: ${problem}`);
     }
     this.localId = options.localId;
     this.instance = randomBytes(12).toString('base64url');
@@ -441,7 +441,7 @@ export class WebRtcTransport implements Transport {
         winner = this.winnerFor(s);
         break;
       case SignalClose.full:
-        error = new DialError('full', `${s.remoteAddress} refused the session (no room)${why}`);
+        error = new DialError('full', `${s.remoteAddress} refused the session (no room)${why}`, s.peerId);
         break;
       case SignalClose.timeout:
         error = new DialError('timeout', `${s.remoteAddress} timed out the session`);
@@ -508,7 +508,7 @@ export class WebRtcTransport implements Transport {
 
     if (!this.links.has(hello.id) && !this.safeAdmit(hello.id)) {
       this.log('info', `signaling ${s.label}: admission refused`);
-      return this.endSession(s, new DialError('full', `link to ${hello.id} refused: no room (admission)`), {
+      return this.endSession(s, new DialError('full', `link to ${hello.id} refused: no room (admission)`, hello.id), {
         code: SignalClose.full,
         reason: 'full',
       });

@@ -1,0 +1,164 @@
+// N real nodes in this process: DriftNode + WebRtcTransport + startHttpServer, loopback only
+// (host and ICE bind address 127.0.0.1, port 0, no discovery), linked along a given edge list.
+// Instruments SDM one-way latency (sent -> applied at the peer) with one clock.
+import { randomBytes } from 'node:crypto';
+import { DriftNode } from '../dist/main/node/drift-node.js';
+import { WebRtcTransport } from '../dist/main/transport/webrtc.js';
+import { startHttpServer } from '../dist/main/server/http-server.js';
+import { seededRandom } from '../dist/main/model/prng.js';
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+function nodeId() {
+  const bytes = randomBytes(26);
+  const c = (i) => B32[bytes[i] & 31];
+  const part = (from, n) => Array.from({ length: n }, (_, k) => c(from + k)).join('');
+  return `${part(0, 7)}-${part(7, 7)}-${part(14, 7)}-${part(21, 5)}`;
+}
+
+const SDM_PREFIX = '{"type":"sdm"';
+const seqOf = (frame) => {
+  const m = /"seq":(\d+)/.exec(frame);
+  return m ? Number(m[1]) : -1;
+};
+
+export class Cluster {
+  nodes = [];
+  /** SDM one-way latencies in ms (sent -> applied at the peer). */
+  latencies = [];
+  recordLatency = false;
+  /** Per-link dial durations in ms. */
+  dialMs = [];
+  sent = new Map();
+
+  /** @param opts {n, params, weights, cycleMs, initial(i) -> [x,y], seed} */
+  async start(opts) {
+    const { n, params, weights = 'seed', cycleMs = 100, initial = () => [0, 0], seed = 1 } = opts;
+    for (let i = 0; i < n; i++) {
+      const id = nodeId();
+      const transport = new WebRtcTransport({ localId: id, bindAddress: '127.0.0.1' });
+      this.instrument(transport, id);
+      const node = new DriftNode({
+        id,
+        name: `bench${i}`,
+        transport,
+        params,
+        cycleMs,
+        maxPeers: Math.max(8, n),
+        initial: { drift: initial(i), vu: 1, tc: 1, cycle: 0 },
+        random: seededRandom(seed * 100_003 + i),
+        weights,
+      });
+      const http = await startHttpServer({
+        host: '127.0.0.1',
+        port: 0,
+        uiPublic: false,
+        rendererDir: null,
+        getStatus: () => node.status(),
+        onSignalUpgrade: (req, socket, head) => transport.handleSignalUpgrade(req, socket, head),
+        onBridgeUpgrade: (_req, socket) => socket.destroy(),
+      });
+      this.nodes.push({ id, node, transport, http, index: i });
+    }
+    return this;
+  }
+
+  instrument(transport, localId) {
+    const setHandler = transport.setHandler.bind(transport);
+    transport.setHandler = (h) =>
+      setHandler({
+        onLink: (link) => {
+          const send = link.send.bind(link);
+          link.send = (frame) => {
+            if (this.recordLatency && frame.startsWith(SDM_PREFIX)) this.sent.set(`${localId}>${link.peerId}:${seqOf(frame)}`, performance.now());
+            return send(frame);
+          };
+          h.onLink(link);
+        },
+        onFrame: (link, frame) => {
+          h.onFrame(link, frame);
+          if (this.recordLatency && typeof frame === 'string' && frame.startsWith(SDM_PREFIX)) {
+            const key = `${link.peerId}>${localId}:${seqOf(frame)}`;
+            const t0 = this.sent.get(key);
+            if (t0 !== undefined) {
+              this.latencies.push(performance.now() - t0);
+              this.sent.delete(key);
+            }
+          }
+        },
+        onUnlink: (link, reason) => h.onUnlink(link, reason),
+      });
+  }
+
+  /** Dials every edge [a, b] (a dials b), `parallel` at a time; records each dial's duration. Returns the wall time. */
+  async link(edges, parallel = 16) {
+    const t0 = performance.now();
+    let next = 0;
+    const failures = [];
+    const worker = async () => {
+      while (next < edges.length) {
+        const [a, b] = edges[next++];
+        const t = performance.now();
+        try {
+          await this.nodes[a].transport.dial(`127.0.0.1:${this.nodes[b].http.port}`);
+          this.dialMs.push(performance.now() - t);
+        } catch (err) {
+          failures.push(`${a}-${b}: ${err.message}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, edges.length) }, worker));
+    if (failures.length) console.log(`  ${failures.length} dial(s) failed: ${failures.slice(0, 3).join('; ')}`);
+    return performance.now() - t0;
+  }
+
+  /** Waits until every node has `helloed` replicas from all its linked peers. */
+  async settle(timeoutMs = 10_000) {
+    const end = performance.now() + timeoutMs;
+    while (performance.now() < end) {
+      const ok = this.nodes.every(({ node }) => node.status().peers.every((p) => !p.connected || p.drift !== null));
+      if (ok) return true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
+  /** The connection graph the nodes actually formed, as an edge list of indices. */
+  formedEdges() {
+    const byId = new Map(this.nodes.map((x, i) => [x.id, i]));
+    const edges = [];
+    this.nodes.forEach(({ node }, i) => {
+      for (const p of node.status().peers) {
+        const j = byId.get(p.id);
+        if (p.connected && j !== undefined && j > i) edges.push([i, j]);
+      }
+    });
+    return edges;
+  }
+
+  drifts() {
+    return this.nodes.map(({ node }) => node.state.drift);
+  }
+
+  messages() {
+    let out = 0;
+    for (const { node } of this.nodes) out += node.status().messages.out;
+    return out;
+  }
+
+  /** Starts every node's timer; with `staggerMs`, node i starts i*staggerMs/n later (real nodes are not phase-aligned). */
+  async startAll(staggerMs = 0) {
+    if (staggerMs <= 0) {
+      for (const { node } of this.nodes) node.start();
+      return;
+    }
+    for (let i = 0; i < this.nodes.length; i++) {
+      this.nodes[i].node.start();
+      await new Promise((r) => setTimeout(r, staggerMs / this.nodes.length));
+    }
+  }
+
+  async stop() {
+    await Promise.all(this.nodes.map(({ node }) => node.stop('bench done')));
+    await Promise.all(this.nodes.map(({ http }) => http.close()));
+  }
+}
