@@ -36,6 +36,9 @@ const USAGE = `Usage: node bench/soak.mjs [options]   (build first: npx tsc -b)
   --warmup S           samples younger than this (per process) are left out of growth figures (default 60)
   --sample-every S     sampling period (default 10)
   --relink-timeout S   how long a restarted node may take to relink to every other (default 90)
+  --heap               also run each node with the inspector on 127.0.0.1 and once a minute force a
+                       full GC and read process.memoryUsage(): tells a growing JS heap from lazy GC
+                       (the forced GCs change the RSS curve a little, so this is not the default)
   -h, --help           this text
 
 Exit code 0 when every check passed, 1 when one failed (the last line says which), 2 on a usage error.
@@ -62,6 +65,7 @@ try {
       warmup: { type: 'string', default: '60' },
       'sample-every': { type: 'string', default: '10' },
       'relink-timeout': { type: 'string', default: '90' },
+      heap: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -89,6 +93,7 @@ const OPT = {
   warmup: positive('warmup', cli.warmup, { min: -1 }),
   sampleEvery: positive('sample-every', cli['sample-every']),
   relinkTimeout: positive('relink-timeout', cli['relink-timeout']),
+  heap: cli.heap,
 };
 const DURATION_MS = OPT.minutes * 60_000;
 /** Spread samples this close after a kill (or after the start) are left out of the "max spread" figure. */
@@ -153,7 +158,7 @@ function procStatus(pid) {
       const m = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text);
       return m ? Number(m[1]) : null;
     };
-    return { rssKiB: field('VmRSS'), threads: field('Threads'), fds: readdirSync(`/proc/${pid}/fd`).length };
+    return { rssKiB: field('VmRSS'), anonKiB: field('RssAnon'), threads: field('Threads'), fds: readdirSync(`/proc/${pid}/fd`).length };
   } catch {
     return null;
   }
@@ -287,6 +292,7 @@ function checkStateFile(slot, when) {
  */
 function spawnNode(slot, peers) {
   const args = [
+    ...(OPT.heap ? ['--inspect=127.0.0.1:0'] : []),
     cliPath,
     '--host', '127.0.0.1',
     '--no-discovery',
@@ -314,12 +320,16 @@ function spawnNode(slot, peers) {
     stderr: '',
     exit: null,
     expectedExit: false,
+    inspectorUrl: null,
+    inspector: null,
+    heapSamples: [],
   };
   slot.lives.push(life);
   slot.life = life;
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => {
     if (life.stderr.length < 20_000) life.stderr += d;
+    if (OPT.heap && !life.inspectorUrl) life.inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(life.stderr)?.[1] ?? null;
   });
   life.exited = new Promise((r) =>
     child.once('exit', (code, signal) => {
@@ -416,6 +426,88 @@ async function waitForMesh(slot, timeoutMs) {
   return { ok: false, error: lastError };
 }
 
+// ---------------------------------------------------------------- --heap: the inspector
+
+let WebSocketClient = null;
+
+/** One inspector session per process, kept open; `call` sends a DevTools protocol command. */
+async function inspectorSession(life) {
+  if (life.inspector) return life.inspector;
+  if (!life.inspectorUrl) throw new Error('no inspector URL on stderr');
+  WebSocketClient ??= (await import('ws')).WebSocket;
+  const socket = new WebSocketClient(life.inspectorUrl);
+  await new Promise((resolveOpen, reject) => {
+    socket.once('open', resolveOpen);
+    socket.once('error', reject);
+  });
+  const pending = new Map();
+  let next = 1;
+  socket.on('message', (data) => {
+    const msg = JSON.parse(String(data));
+    const waiter = msg.id !== undefined ? pending.get(msg.id) : undefined;
+    if (!waiter) return;
+    pending.delete(msg.id);
+    if (msg.error) waiter.reject(new Error(msg.error.message));
+    else waiter.resolve(msg.result);
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    for (const waiter of pending.values()) waiter.reject(new Error('inspector closed'));
+    pending.clear();
+    if (life.inspector?.socket === socket) life.inspector = null;
+  });
+  life.inspector = {
+    socket,
+    call: (method, params = {}) =>
+      new Promise((resolveCall, reject) => {
+        const id = next++;
+        pending.set(id, { resolve: resolveCall, reject });
+        socket.send(JSON.stringify({ id, method, params }));
+        setTimeout(() => pending.has(id) && (pending.delete(id), reject(new Error(`${method}: no answer`))), STATUS_TIMEOUT_MS);
+      }),
+  };
+  return life.inspector;
+}
+
+/** A node process waits at exit for an attached debugger: detach before any kill. */
+async function closeInspector(life) {
+  const session = life.inspector;
+  life.inspector = null;
+  if (!session) return;
+  await new Promise((r) => {
+    session.socket.once('close', r);
+    session.socket.close();
+    setTimeout(r, 1000);
+  });
+}
+
+/** Forces a full GC in the node and reads its memory: what is still live, not what V8 has not collected yet. */
+async function heapProbe(slot) {
+  const life = slot.life;
+  if (!life || !life.listening || life.exit || life.expectedExit) return;
+  try {
+    const session = await inspectorSession(life);
+    await session.call('HeapProfiler.collectGarbage');
+    const result = await session.call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
+    const mem = JSON.parse(result.result.value);
+    const proc = procStatus(life.pid);
+    const t = sinceStart();
+    life.heapSamples.push({
+      t: Number(t.toFixed(1)),
+      age: Number((t - life.startedAt).toFixed(1)),
+      heapUsedKiB: Math.round(mem.heapUsed / 1024),
+      heapTotalKiB: Math.round(mem.heapTotal / 1024),
+      externalKiB: Math.round(mem.external / 1024),
+      arrayBuffersKiB: Math.round(mem.arrayBuffers / 1024),
+      rssKiB: proc?.rssKiB ?? null,
+      anonKiB: proc?.anonKiB ?? null,
+    });
+  } catch (err) {
+    life.heapErrors = (life.heapErrors ?? 0) + 1;
+    if (life.heapErrors === 1) warnings.push(`${slot.name} (pid ${life.pid}): heap probe failed: ${err.message}`);
+  }
+}
+
 let restartInProgress = null;
 
 async function restart(n, slot, signal) {
@@ -444,8 +536,9 @@ async function restart(n, slot, signal) {
   restarts.push(record);
   restartTimes.push(record.t);
   say(`restart #${n}: ${signal} to ${slot.name} (pid ${life.pid}, cycle ~${life.samples.at(-1)?.cycle ?? '?'})`);
-  const killedAt = Date.now();
   life.expectedExit = true;
+  await closeInspector(life);
+  const killedAt = Date.now();
   life.child.kill(signal);
   const exit = await awaitExit(slot, life, EXIT_TIMEOUT_MS);
   record.exit = exit;
@@ -508,6 +601,7 @@ async function sampleRound() {
         t: Number(t.toFixed(1)),
         age: Number((t - life.startedAt).toFixed(1)),
         rssKiB: proc.rssKiB,
+        anonKiB: proc.anonKiB,
         fds: proc.fds,
         threads: proc.threads,
         cycle: status?.cycle ?? null,
@@ -548,6 +642,9 @@ async function samplingLoop() {
     k++;
     if (samplingStopped) break;
     const round = await sampleRound();
+    if (OPT.heap && (k - 1) % Math.max(1, Math.round(60 / OPT.sampleEvery)) === 0) {
+      for (const slot of slots) await heapProbe(slot);
+    }
     if (round.t - lastLog >= 60) {
       lastLog = round.t;
       const parts = slots.map((s) => {
@@ -566,7 +663,27 @@ function lifeReport(slot, life) {
   const first = warm[0] ?? null;
   const last = warm.at(-1) ?? null;
   const rssSlope = slope(warm.map((s) => [s.age / 60, s.rssKiB])); // KiB per minute
+  // RssAnon is the heap and malloc part of RSS; the rest is mapped files (code paged in) and shared memory.
+  const anonSlope = warm.every((s) => s.anonKiB !== null) ? slope(warm.map((s) => [s.age / 60, s.anonKiB])) : null;
   const fdSlope = slope(warm.map((s) => [s.age / 3600, s.fds])); // fds per hour
+  const heapWarm = life.heapSamples.filter((s) => s.age >= OPT.warmup);
+  const heapSlope = (key) => {
+    const v = slope(heapWarm.map((s) => [s.age / 60, s[key]]));
+    return v === null ? null : Number(v.toFixed(2));
+  };
+  const heap = OPT.heap
+    ? {
+        samples: heapWarm.length,
+        errors: life.heapErrors ?? 0,
+        first: heapWarm[0] ?? null,
+        last: heapWarm.at(-1) ?? null,
+        heapUsedSlopeKiBPerMin: heapSlope('heapUsedKiB'),
+        externalSlopeKiBPerMin: heapSlope('externalKiB'),
+        rssAfterGcSlopeKiBPerMin: heapSlope('rssKiB'),
+        anonAfterGcSlopeKiBPerMin: heapSlope('anonKiB'),
+        points: heapWarm.map((s) => [s.age, s.heapUsedKiB, s.heapTotalKiB, s.externalKiB, s.arrayBuffersKiB, s.rssKiB, s.anonKiB]),
+      }
+    : null;
   return {
     node: slot.name,
     life: life.index,
@@ -582,11 +699,15 @@ function lifeReport(slot, life) {
     rssPeakKiB: life.samples.reduce((m, s) => Math.max(m, s.rssKiB ?? 0), 0),
     fdsMax: life.samples.reduce((m, s) => Math.max(m, s.fds ?? 0), 0),
     rssSlopeKiBPerMin: rssSlope === null ? null : Number(rssSlope.toFixed(2)),
+    anonSlopeKiBPerMin: anonSlope === null ? null : Number(anonSlope.toFixed(2)),
     fdSlopePerHour: fdSlope === null ? null : Number(fdSlope.toFixed(2)),
     sampleErrors: life.sampleErrors,
     logLevels: life.logLevels,
     notable: life.notable,
-    points: warm.map((s) => [s.age, s.rssKiB, s.fds]),
+    /** [age s, RSS KiB, fds, RssAnon KiB] of every warm sample. */
+    points: warm.map((s) => [s.age, s.rssKiB, s.fds, s.anonKiB]),
+    /** --heap: after a forced full GC, once a minute; points are [age s, heapUsed, heapTotal, external, arrayBuffers, RSS, RssAnon] in KiB. */
+    heap,
   };
 }
 
@@ -597,15 +718,18 @@ function table(header, rows, { leftAll = false } = {}) {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function gitInfo() {
+/** What was built: the checkout's commit, whether main/ had uncommitted changes, and when dist/ was built (taken at start). */
+function buildInfo() {
+  const builtAt = statSync(BUILT_CLI).mtime.toISOString();
   try {
     const head = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'main'], { encoding: 'utf8' }).trim().length > 0;
-    return { head, mainDirty: dirty };
+    return { head, mainDirty: dirty, distBuiltAt: builtAt };
   } catch {
-    return null;
+    return { head: null, mainDirty: null, distBuiltAt: builtAt };
   }
 }
+let build = null;
 
 function report(finalStops) {
   const lives = slots.flatMap((slot) => slot.lives.map((life) => lifeReport(slot, life)));
@@ -640,7 +764,7 @@ function report(finalStops) {
   return {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)), node: process.version, platform: `${os.type()} ${os.release()}` },
-    git: gitInfo(),
+    build,
     options: { ...OPT, out: undefined },
     elapsedMin: Number((sinceStart() / 60).toFixed(2)),
     restarts: {
@@ -692,7 +816,7 @@ function printReport(r) {
   lines.push('Per process lifetime (growth figures use samples at least ' + `${r.growth.warmupS} s after that process started):`);
   lines.push(
     table(
-      ['node', 'life', 'pid', 'from s', 'to s', 'warm min', 'RSS first MiB', 'RSS last MiB', 'RSS KiB/min', 'fds first', 'fds last', 'fds/h', 'thr first', 'thr last', 'warn', 'err'],
+      ['node', 'life', 'pid', 'from s', 'to s', 'warm min', 'RSS first MiB', 'RSS last MiB', 'RSS KiB/min', 'anon KiB/min', 'fds first', 'fds last', 'fds/h', 'thr first', 'thr last', 'warn', 'err'],
       r.growth.lifetimes.map((l) => [
         l.node,
         l.life,
@@ -703,6 +827,7 @@ function printReport(r) {
         l.first ? fmt(l.first.rssKiB / 1024) : '-',
         l.last ? fmt(l.last.rssKiB / 1024) : '-',
         fmt(l.rssSlopeKiBPerMin, 1),
+        fmt(l.anonSlopeKiBPerMin, 1),
         l.first?.fds ?? '-',
         l.last?.fds ?? '-',
         fmt(l.fdSlopePerHour, 1),
@@ -731,6 +856,28 @@ function printReport(r) {
     ),
   );
   lines.push(`all nodes: RSS ${fmt(r.growth.overallPooledRssSlopeKiBPerMin, 1)} KiB/min, fds ${fmt(r.growth.overallPooledFdSlopePerHour, 1)}/h`);
+  if (r.options.heap) {
+    lines.push('');
+    lines.push('After a forced full GC, once a minute (--heap):');
+    lines.push(
+      table(
+        ['node', 'life', 'probes', 'heapUsed first MiB', 'heapUsed last MiB', 'heapUsed KiB/min', 'external KiB/min', 'RSS after GC KiB/min', 'anon after GC KiB/min'],
+        r.growth.lifetimes
+          .filter((l) => l.heap)
+          .map((l) => [
+            l.node,
+            l.life,
+            l.heap.samples,
+            l.heap.first ? fmt(l.heap.first.heapUsedKiB / 1024, 2) : '-',
+            l.heap.last ? fmt(l.heap.last.heapUsedKiB / 1024, 2) : '-',
+            fmt(l.heap.heapUsedSlopeKiBPerMin, 1),
+            fmt(l.heap.externalSlopeKiBPerMin, 1),
+            fmt(l.heap.rssAfterGcSlopeKiBPerMin, 1),
+            fmt(l.heap.anonAfterGcSlopeKiBPerMin, 1),
+          ]),
+      ),
+    );
+  }
   lines.push('');
   lines.push(
     table(
@@ -758,6 +905,7 @@ function printReport(r) {
 // ---------------------------------------------------------------- main
 
 async function main() {
+  build = buildInfo();
   workDir = mkdtempSync(join(os.tmpdir(), 'lvs-soak-'));
   // A private copy of the build, so a rebuild in the checkout during the run changes nothing here.
   const app = join(workDir, 'app');
@@ -814,6 +962,7 @@ async function main() {
     slots.map(async (slot) => {
       const life = slot.life;
       life.expectedExit = true;
+      await closeInspector(life);
       life.child.kill('SIGTERM');
       const exit = await awaitExit(slot, life, EXIT_TIMEOUT_MS);
       const ok = exit.code === 0 && !exit.timedOut;
