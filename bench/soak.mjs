@@ -720,7 +720,12 @@ function table(header, rows, { leftAll = false } = {}) {
 
 /** What was built: the checkout's commit, whether main/ had uncommitted changes, and when dist/ was built (taken at start). */
 function buildInfo() {
-  const builtAt = statSync(BUILT_CLI).mtime.toISOString();
+  // tsc -b rewrites only the files that changed: the newest one says when dist/ was last built.
+  const distMain = join(ROOT, 'dist/main');
+  const newest = readdirSync(distMain, { recursive: true })
+    .filter((f) => String(f).endsWith('.js'))
+    .reduce((m, f) => Math.max(m, statSync(join(distMain, String(f))).mtimeMs), 0);
+  const builtAt = new Date(newest).toISOString();
   try {
     const head = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'main'], { encoding: 'utf8' }).trim().length > 0;
