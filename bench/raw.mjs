@@ -5,14 +5,24 @@ import { acquireNative } from '../dist/main/transport/native.js';
 
 const config = { iceServers: [], bindAddress: '127.0.0.1' };
 
+/** Forwards `from`'s description and candidates to `to`, holding candidates until the description is in. */
+function signal(from, to) {
+  let described = false;
+  const held = [];
+  from.pc.onLocalDescription((sdp, type) => {
+    to.pc.setRemoteDescription(sdp, type);
+    described = true;
+    for (const [c, mid] of held.splice(0)) to.pc.addRemoteCandidate(c, mid);
+  });
+  from.pc.onLocalCandidate((c, mid) => (described ? to.pc.addRemoteCandidate(c, mid) : held.push([c, mid])));
+}
+
 async function pair(lease, k) {
   const t0 = performance.now();
   const a = lease.createPeer(`rawA${k}`, config, () => {});
   const b = lease.createPeer(`rawB${k}`, config, () => {});
-  a.pc.onLocalDescription((sdp, type) => b.pc.setRemoteDescription(sdp, type));
-  b.pc.onLocalDescription((sdp, type) => a.pc.setRemoteDescription(sdp, type));
-  a.pc.onLocalCandidate((c, mid) => b.pc.addRemoteCandidate(c, mid));
-  b.pc.onLocalCandidate((c, mid) => a.pc.addRemoteCandidate(c, mid));
+  signal(a, b);
+  signal(b, a);
   const bSide = new Promise((resolve) => b.pc.onDataChannel((dc) => resolve(dc)));
   const dcA = a.pc.createDataChannel('raw');
   await new Promise((resolve, reject) => {
@@ -64,6 +74,78 @@ export async function rawBaseline({ pairs = 10, count = 200, hz = 10, frameBytes
   } finally {
     for (const p of opened) {
       try { p.dcA.close(); } catch {}
+      try { p.a.pc.close(); } catch {}
+      try { p.b.pc.close(); } catch {}
+    }
+    await lease.release(2000);
+  }
+}
+
+/**
+ * The cost baseline: the bare transport doing what N nodes on `edges` do at `hz`, in this process:
+ * one PeerConnection pair per edge (the app's config: host candidates on 127.0.0.1, one channel),
+ * and per node a timer that sends one `frameBytes` frame to each of its channels every period,
+ * timers spread over the period. Measures process CPU (% of one core), RSS and messages per second.
+ */
+export async function rawMeshCost({ n, edges, hz = 10, seconds = 15, frameBytes = 110, parallel = 4 }) {
+  const lease = acquireNative();
+  const channels = Array.from({ length: n }, () => []);
+  const opened = [];
+  const timers = [];
+  let received = 0;
+  try {
+    let next = 0;
+    let failed = 0;
+    const worker = async () => {
+      while (next < edges.length) {
+        const k = next++;
+        const [i, j] = edges[k];
+        try {
+          const p = await pair(lease, k);
+          opened.push(p);
+          for (const dc of [p.dcA, p.dcB]) {
+            // The same callbacks a node's channel has.
+            dc.onMessage(() => received++);
+            dc.onClosed(() => {});
+            dc.onError(() => {});
+          }
+          channels[i].push(p.dcA);
+          channels[j].push(p.dcB);
+        } catch {
+          failed++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+    const frame = (seq) => {
+      const head = `{"type":"sdm","v":1,"seq":${seq},"diff":[0.001234567,-0.002345678],"p":"`;
+      return head + 'x'.repeat(Math.max(0, frameBytes - head.length - 2)) + '"}';
+    };
+    for (let i = 0; i < n; i++) {
+      let seq = 0;
+      timers.push(setInterval(() => {
+        const f = frame(++seq);
+        for (const dc of channels[i]) dc.sendMessage(f);
+      }, 1000 / hz));
+      await new Promise((r) => setTimeout(r, 1000 / hz / n));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    global.gc?.();
+    const r0 = received;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const c = process.cpuUsage(c0);
+    const wall = performance.now() - t0;
+    return {
+      links: edges.length - failed,
+      cpu: ((c.user + c.system) / 1000 / wall) * 100,
+      messagesPerSecond: ((received - r0) / wall) * 1000,
+      rss: process.memoryUsage().rss,
+    };
+  } finally {
+    for (const t of timers) clearInterval(t);
+    for (const p of opened) {
       try { p.a.pc.close(); } catch {}
       try { p.b.pc.close(); } catch {}
     }

@@ -1,14 +1,15 @@
 // npm run bench [-- --quick]: the scale-and-speed benchmark (issue 5). Prints a table, writes
 // bench/results.json, BENCHMARKS.md's table (bench/results.md) and SVG plots in docs/.
-import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { driftStep, sampleEntropy, spread } from '../dist/main/model/drift.js';
 import { seededRandom } from '../dist/main/model/prng.js';
 import { completeGraph, edgesOf, fromEdges, randomRegularGraph, topology } from '../dist/main/sim/graph.js';
 import { Simulator } from '../dist/main/sim/simulator.js';
-import { predictedCycles, slem, steadySpread } from '../dist/main/sim/spectrum.js';
+import { predictedCycles, slem } from '../dist/main/sim/spectrum.js';
 import { Cluster } from './cluster.mjs';
 import { histogramSvg, load, logPlotSvg, percentile, Results, fmt } from './lib.mjs';
 import { rawBaseline } from './raw.mjs';
@@ -127,76 +128,48 @@ console.log('connection setup, 20-node full mesh');
 }
 
 // ------------------------------------------------------------------ 5 + 2 + 3c. cost at 10 Hz, k=6; steady spread; SDM latency at N
+/** Runs bench/cost.mjs in a fresh process (its RSS is then the nodes' own) and returns its JSON. */
+function costProcess(mode, n, seconds) {
+  const dir = mkdtempSync(join(tmpdir(), 'lvs-bench-'));
+  try {
+    const out = join(dir, 'cost.json');
+    const run = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('./cost.mjs', import.meta.url)), '--mode', mode, '--n', String(n), '--seconds', String(seconds), '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (run.status !== 0) throw new Error(`bench/cost.mjs --mode ${mode} exited with ${run.status ?? run.signal}`);
+    return JSON.parse(readFileSync(out, 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 {
   const n = quick ? 20 : 100;
-  console.log(`cost, steady spread and latency: ${n} nodes, 6-regular, 10 Hz`);
-  global.gc?.();
-  const rssBefore = process.memoryUsage().rss;
-  const params = { alpha: 0.05, beta: 0.1, gamma: 0.001 };
-  const cluster = await new Cluster().start({ n, params, cycleMs: 100 });
-  try {
-    const g = randomRegularGraph(n, 6, 11);
-    // Per-link setup, 4 dials at a time (the 190-at-once mesh below measures contention, not a link).
-    await cluster.link(edgesOf(g), 4);
-    perLinkDials.push(...cluster.dialMs);
-    await cluster.settle();
-    const links = cluster.formedEdges().length;
-    // Idle: linked, no cycles.
-    await sleep(1000);
-    let c0 = process.cpuUsage();
-    let t0 = performance.now();
-    await sleep(3000);
-    let c1 = process.cpuUsage(c0);
-    const idleCpu = (c1.user + c1.system) / 1000 / (performance.now() - t0);
-    global.gc?.();
-    const rssLinked = process.memoryUsage().rss;
-    await cluster.startAll(100);
-    await sleep(quick ? 3000 : 5000);
-    const lag = monitorEventLoopDelay({ resolution: 5 });
-    lag.enable();
-    const m0 = cluster.messages();
-    c0 = process.cpuUsage();
-    t0 = performance.now();
-    cluster.recordLatency = true;
-    // Steady spread: sample every 100 ms.
-    const formed = fromEdges(n, cluster.formedEdges());
-    const predictedSpread = steadySpread(formed, params, 'seed');
-    let s2 = 0;
-    let samples = 0;
-    const seconds = quick ? 15 : 30;
-    const end = performance.now() + seconds * 1000;
-    while (performance.now() < end) {
-      await sleep(100);
-      s2 += spread(cluster.drifts()) ** 2;
-      samples++;
-    }
-    cluster.recordLatency = false;
-    c1 = process.cpuUsage(c0);
-    const wall = performance.now() - t0;
-    lag.disable();
-    const cpu = ((c1.user + c1.system) / 1000 / wall) * 100;
-    const rss = process.memoryUsage().rss;
-    const msgRate = (cluster.messages() - m0) / (wall / 1000);
-    results.add(5, `event-loop lag p99 during the ${n}-node run`, 'ms', lag.percentile(99) / 1e6, null);
-    results.add(5, `CPU, ${n} nodes k=6 at 10 Hz, one process`, '% of one core', cpu, quick ? null : '<= 50', { messagesPerSecond: Math.round(msgRate), eventLoopLagP99Ms: lag.percentile(99) / 1e6, load: load() });
-    results.add(5, `RSS, ${n} nodes k=6 at 10 Hz`, 'MB', rss / 1e6, quick ? null : '<= 300', { baseline: rssBefore / 1e6, baselineName: 'RSS before the nodes started (MB)' });
-    results.add(5, 'CPU per idle connection (linked, not cycling)', '% of one core', (idleCpu * 100) / links, null, { links });
-    results.add(5, 'RSS per connection', 'kB', (rssLinked - rssBefore) / 1e3 / links, null, { links, gcExposed: typeof global.gc === 'function', note: 'RSS after linking minus before the nodes were created (both after gc when --expose-gc), divided by links; includes each node\'s HTTP server and transport' });
-    const measuredSpread = Math.sqrt(s2 / samples);
-    results.add(2, `steady spread with entropy, ${n} nodes k=6, seed rule: measured/predicted (XBK)`, 'ratio', measuredSpread / predictedSpread, '0.8..1.2', {
-      measured: measuredSpread, predicted: predictedSpread, samples, baseline: predictedSpread, baselineName: 'predicted RMS spread (synchronous W)',
-    });
-    const lat = cluster.latencies;
-    results.add(3, `SDM one-way latency p50, N=${n}, 10 Hz`, 'ms', percentile(lat, 0.5), '< 1', { samples: lat.length, baseline: rawP50, baselineName: 'raw node-datachannel one-way p50' });
-    results.add(3, `SDM one-way latency p99, N=${n}, 10 Hz`, 'ms', percentile(lat, 0.99), '< 5', { samples: lat.length, baseline: rawP99, baselineName: 'raw node-datachannel one-way p99' });
-    writeFileSync(`${root}docs/bench-latency.svg`, histogramSvg('SDM one-way latency (sent -> applied at the peer) vs raw node-datachannel', [
-      { label: `raw node-datachannel (${raw.latencies.length})`, values: raw.latencies },
-      { label: `node, N=2 (${lat2.latencies.length})`, values: lat2.latencies },
-      { label: `node, N=${n} k=6 (${lat.length})`, values: lat },
-    ]));
-  } finally {
-    await cluster.stop();
-  }
+  const seconds = quick ? 15 : 30;
+  console.log(`cost, steady spread and latency: ${n} nodes, 6-regular, 10 Hz (fresh process), and the bare transport on the same graph`);
+  const node = costProcess('node', n, seconds);
+  const rawCost = costProcess('raw', n, seconds);
+  perLinkDials.push(...node.dialMs);
+  results.add(5, `event-loop lag p99 during the ${n}-node run`, 'ms', node.lagP99Ms, null);
+  results.add(5, `CPU, ${n} nodes k=6 at 10 Hz, one process`, '% of one core', node.cpu, quick ? null : '<= 50', {
+    messagesPerSecond: Math.round(node.messagesPerSecond), load: load(),
+    baseline: rawCost.cpu, baselineName: `bare node-datachannel, same graph and frame rate, one process (${Math.round(rawCost.messagesPerSecond)} msg/s)`,
+  });
+  results.add(5, `CPU overhead over the bare transport, ${n} nodes`, 'ratio', node.cpu / rawCost.cpu, null, { baseline: rawCost.cpu, baselineName: 'bare node-datachannel CPU (% of one core)' });
+  results.add(5, `RSS, ${n} nodes k=6 at 10 Hz (process of their own)`, 'MB', node.rss / 1e6, quick ? null : '<= 300', {
+    baseline: node.rssBefore / 1e6, baselineName: 'RSS of that process before the nodes started (MB)', rawRssMB: rawCost.rss / 1e6,
+  });
+  results.add(5, 'CPU per idle connection (linked, not cycling)', '% of one core', node.idleCpu / node.links, null, { links: node.links });
+  results.add(5, 'RSS per connection', 'kB', (node.rssLinked - node.rssBefore) / 1e3 / node.links, null, { links: node.links, note: 'RSS after linking minus before the nodes were created (both after gc), divided by links; includes each node\'s HTTP server and transport' });
+  results.add(2, `steady spread with entropy, ${n} nodes k=6, seed rule: measured/predicted (XBK)`, 'ratio', node.measuredSpread / node.predictedSpread, '0.8..1.2', {
+    measured: node.measuredSpread, predicted: node.predictedSpread, samples: node.spreadSamples, baseline: node.predictedSpread, baselineName: 'predicted RMS spread (synchronous W)',
+  });
+  const lat = node.latencies;
+  results.add(3, `SDM one-way latency p50, N=${n}, 10 Hz`, 'ms', percentile(lat, 0.5), '< 1', { samples: lat.length, baseline: rawP50, baselineName: 'raw node-datachannel one-way p50' });
+  results.add(3, `SDM one-way latency p99, N=${n}, 10 Hz`, 'ms', percentile(lat, 0.99), '< 5', { samples: lat.length, baseline: rawP99, baselineName: 'raw node-datachannel one-way p99' });
+  writeFileSync(`${root}docs/bench-latency.svg`, histogramSvg('SDM one-way latency (sent -> applied at the peer) vs raw node-datachannel', [
+    { label: `raw node-datachannel (${raw.latencies.length})`, values: raw.latencies },
+    { label: `node, N=2 (${lat2.latencies.length})`, values: lat2.latencies },
+    { label: `node, N=${n} k=6 (${lat.length})`, values: lat },
+  ]));
 }
 
 await meshSetup();

@@ -14,6 +14,16 @@ async function linkPair(network: MemoryNetwork, a: ReturnType<typeof makeNode>, 
   network.deliverAll();
 }
 
+/** A node at the origin and a raw peer linked to it (the raw side sends hand-written frames). */
+async function nodeWithRawPeer() {
+  const network = manualNetwork();
+  const a = makeNode(network, 0, [0, 0]);
+  const raw = rawPeer(network, 1);
+  await raw.transport.dial(a.transport.address);
+  network.deliverAll();
+  return { network, a, raw, link: raw.links[0]! };
+}
+
 describe('DriftNode over the in-memory transport', () => {
   it('two nodes without entropy contract by exactly 1 - 2*beta per cycle', async () => {
     const network = manualNetwork();
@@ -71,12 +81,7 @@ describe('DriftNode over the in-memory transport', () => {
   });
 
   it('resyncs a replica by snapshot after a seq gap', async () => {
-    const network = manualNetwork();
-    const a = makeNode(network, 0, [0, 0]);
-    const raw = rawPeer(network, 1);
-    await raw.transport.dial(a.transport.address);
-    network.deliverAll();
-    const link = raw.links[0]!;
+    const { network, a, raw, link } = await nodeWithRawPeer();
     link.send(JSON.stringify({ type: 'hello', v: 1, id: testId(1), name: 'raw', state: { drift: [1, 1], vu: 1, tc: 1 }, seq: 0 }));
     link.send(JSON.stringify({ type: 'sdm', v: 1, seq: 1, diff: [1, 0] }));
     link.send(JSON.stringify({ type: 'sdm', v: 1, seq: 5, diff: [1, 0] }));
@@ -108,6 +113,50 @@ describe('DriftNode over the in-memory transport', () => {
     link.send(JSON.stringify({ type: 'sync', v: 1 }));
     network.deliverAll();
     expect(JSON.parse(raw.received[0]!)).toMatchObject({ type: 'state', seq: SNAPSHOT_EVERY_CYCLES });
+  });
+
+  it('sends a v1 peer ep + sdm, and a peer that announced sdm.e one sdm frame carrying the entropy', async () => {
+    const network = manualNetwork();
+    const a = makeNode(network, 0, [0, 0]);
+    const old = rawPeer(network, 1);
+    const current = rawPeer(network, 2);
+    await old.transport.dial(a.transport.address);
+    await current.transport.dial(a.transport.address);
+    network.deliverAll();
+    const hello = (n: number, feat?: string[]) =>
+      JSON.stringify({ type: 'hello', v: 1, id: testId(n), name: `raw${n}`, state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 0, ...(feat ? { feat } : {}) });
+    old.links[0]!.send(hello(1));
+    current.links[0]!.send(hello(2, ['sdm.e']));
+    network.deliverAll();
+    // Our own hello announces the feature.
+    expect(JSON.parse(old.received.find((f) => JSON.parse(f).type === 'hello')!).feat).toContain('sdm.e');
+    old.received.length = 0;
+    current.received.length = 0;
+    for (let i = 0; i < 5; i++) a.node.runCycle();
+    network.deliverAll();
+    const oldFrames = old.received.map((f) => JSON.parse(f));
+    const newFrames = current.received.map((f) => JSON.parse(f));
+    expect(oldFrames.map((m) => m.type)).toEqual(['ep', 'sdm', 'ep', 'sdm', 'ep', 'sdm', 'ep', 'sdm', 'ep', 'sdm']);
+    expect(oldFrames.every((m) => m.e === undefined || m.type === 'ep')).toBe(true);
+    expect(newFrames.map((m) => m.type)).toEqual(['sdm', 'sdm', 'sdm', 'sdm', 'sdm']);
+    // Same cycle, same sample and diff either way.
+    for (let i = 0; i < 5; i++) {
+      expect(newFrames[i].seq).toBe(oldFrames[2 * i].seq);
+      expect(newFrames[i].e).toEqual(oldFrames[2 * i].e);
+      expect(newFrames[i].diff).toEqual(oldFrames[2 * i + 1].diff);
+    }
+  });
+
+  it('takes the entropy intensity from sdm.e as from ep', async () => {
+    const { network, a, raw, link } = await nodeWithRawPeer();
+    link.send(JSON.stringify({ type: 'hello', v: 1, id: testId(1), name: 'raw', state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 0, feat: ['sdm.e'] }));
+    for (let seq = 1; seq <= 40; seq++) link.send(JSON.stringify({ type: 'sdm', v: 1, seq, diff: [0, 0], e: [0.6, 0.8] }));
+    network.deliverAll();
+    const peer = a.node.status().peers[0]!;
+    expect(peer.intensity).toBeGreaterThan(0.5);
+    expect(peer.intensity).toBeLessThanOrEqual(1);
+    expect(peer.rejects).toEqual({});
+    expect(peer.drift).toEqual([0, 0]);
   });
 
   it('reaches every reject reason and counts it on the peer', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_COORDINATE, MAX_DIFF, MAX_FRAME_BYTES } from '../main/model/limits.js';
+import { MAX_COORDINATE, MAX_DIFF, MAX_FEATURE_LENGTH, MAX_FEATURES, MAX_FRAME_BYTES } from '../main/model/limits.js';
 import { encodeMessage, parseFrame, utf8Length, type Message } from '../main/protocol/messages.js';
 
 const id = 'ABCDEFG-HIJKLMN-OPQRSTU-VWXYZ';
@@ -9,6 +9,8 @@ describe('parseFrame', () => {
     { type: 'hello', v: 1, id, name: 'n', state: { drift: [1, 2], vu: 0.5, tc: 1 }, seq: 0 },
     { type: 'ep', v: 1, seq: 3, e: [0.1, -0.9] },
     { type: 'sdm', v: 1, seq: 3, diff: [MAX_DIFF, -MAX_DIFF] },
+    { type: 'sdm', v: 1, seq: 4, diff: [0.1, 0.2], e: [-0.5, 0.5] },
+    { type: 'hello', v: 1, id, name: 'n', state: { drift: [1, 2], vu: 0.5, tc: 1 }, seq: 0, feat: ['sdm.e', 'from-the-future'] },
     { type: 'state', v: 1, seq: 3, drift: [MAX_COORDINATE, -MAX_COORDINATE], vu: 1, tc: 0 },
     { type: 'sync', v: 1 },
     { type: 'bye', v: 1, reason: 'shutdown' },
@@ -44,6 +46,11 @@ describe('parseFrame', () => {
     ['{"type":"sdm","v":1,"seq":1.5,"diff":[0,0]}', 'invalid-fields'],
     ['{"type":"sdm","v":1,"seq":1,"diff":[0,0,0]}', 'invalid-fields'],
     ['{"type":"sdm","v":1,"seq":1,"diff":"0,0"}', 'invalid-fields'],
+    ['{"type":"sdm","v":1,"seq":1,"diff":[0,0],"e":[1000001,0]}', 'coordinate-out-of-range'],
+    ['{"type":"sdm","v":1,"seq":1,"diff":[0,0],"e":[0]}', 'invalid-fields'],
+    ['{"type":"hello","v":1,"id":"' + id + '","name":"n","state":{"drift":[0,0],"vu":1,"tc":1},"seq":0,"feat":"sdm.e"}', 'invalid-fields'],
+    ['{"type":"hello","v":1,"id":"' + id + '","name":"n","state":{"drift":[0,0],"vu":1,"tc":1},"seq":0,"feat":[' + Array(MAX_FEATURES + 1).fill('"x"').join(',') + ']}', 'invalid-fields'],
+    ['{"type":"hello","v":1,"id":"' + id + '","name":"n","state":{"drift":[0,0],"vu":1,"tc":1},"seq":0,"feat":["' + 'f'.repeat(MAX_FEATURE_LENGTH + 1) + '"]}', 'invalid-fields'],
     ['{"type":"state","v":1,"seq":1,"drift":[0,0],"vu":2,"tc":1}', 'invalid-fields'],
     ['{"type":"hello","v":1,"id":"not-an-id","name":"n","state":{"drift":[0,0],"vu":1,"tc":1},"seq":0}', 'invalid-fields'],
     ['{"type":"bye","v":1,"reason":"' + 'r'.repeat(201) + '"}', 'invalid-fields'],

@@ -22,6 +22,22 @@ export const MAX_DIFF = 10;
 /** Longest peer name, in characters; longer names are rejected. */
 export const MAX_NAME_LENGTH = 64;
 
+/** Most entries of a hello's `feat` list (optional protocol features the sender understands). */
+export const MAX_FEATURES = 16;
+
+/** Longest feature name in a hello's `feat` list. */
+export const MAX_FEATURE_LENGTH = 32;
+
+/**
+ * SCTP delayed-acknowledgement time for every DataChannel of the process.
+ * libdatachannel lowers usrsctp's RFC 4960 default of 200 ms to 20 ms for
+ * bulk throughput; a node sends one small frame per peer per cycle
+ * (50-200 ms), so with 20 ms nearly every frame draws a SACK packet of its
+ * own, while with 200 ms the SACK rides on the peer's next cycle frame.
+ * Measured in BENCHMARKS.md (row 5).
+ */
+export const SCTP_DELAYED_SACK_MS = 200;
+
 /** Longest `bye` reason, in characters. */
 export const MAX_REASON_LENGTH = 200;
 

@@ -18,7 +18,7 @@ import {
   SNAPSHOT_EVERY_CYCLES,
   SYNC_RETRY_CYCLES,
 } from '../model/limits.js';
-import { BYE_OVER_PEER_LIMIT, encodeMessage, parseFrame, type Message, type RejectReason } from '../protocol/messages.js';
+import { BYE_OVER_PEER_LIMIT, OWN_FEATURES, encodeMessage, parseFrame, type Message, type RejectReason } from '../protocol/messages.js';
 import type { Link, Transport } from '../transport/transport.js';
 import { Dialer } from './dialer.js';
 import { Emitter } from './emitter.js';
@@ -203,13 +203,20 @@ export class DriftNode {
     this.drift = step.drift;
     this.vu = agreement(this.drift, fresh);
     this.tc = 1;
-    const ep = encodeMessage({ type: 'ep', v: PROTOCOL_VERSION, seq: this.cycle, e: u });
-    const sdm = encodeMessage({ type: 'sdm', v: PROTOCOL_VERSION, seq: this.cycle, diff: step.diff, ...this.degField(fresh.length) });
+    const sdmFields = { type: 'sdm', v: PROTOCOL_VERSION, seq: this.cycle, diff: step.diff, ...this.degField(fresh.length) } as const;
+    // Encoded lazily: a mesh of current nodes never needs the v1 pair, a mesh of old ones never the combined frame.
+    let combined: string | null = null;
+    let ep: string | null = null;
+    let sdm: string | null = null;
     const snapshot = this.cycle % SNAPSHOT_EVERY_CYCLES === 0 ? this.stateFrame() : null;
     for (const peer of this.peers.values()) {
       if (!peer.link || peer.leaving) continue;
-      this.sendFrame(peer, ep);
-      this.sendFrame(peer, sdm);
+      if (peer.takesSdmEntropy) {
+        this.sendFrame(peer, (combined ??= encodeMessage({ ...sdmFields, e: u })));
+      } else {
+        this.sendFrame(peer, (ep ??= encodeMessage({ type: 'ep', v: PROTOCOL_VERSION, seq: this.cycle, e: u })));
+        this.sendFrame(peer, (sdm ??= encodeMessage(sdmFields)));
+      }
       if (snapshot) this.sendFrame(peer, snapshot);
     }
     this.events.emit('cycle', {
@@ -307,6 +314,7 @@ export class DriftNode {
       state: { drift: this.drift, vu: this.vu, tc: this.tc },
       seq: this.cycle,
       ...this.degField(this.linkedCount()),
+      feat: [...OWN_FEATURES],
     });
   }
 

@@ -4,7 +4,7 @@
  * intensity, and counters of what it sent us, including rejects by reason.
  */
 import { INTENSITY_SMOOTHING, MAX_COORDINATE } from '../model/limits.js';
-import type { Message, RejectReason } from '../protocol/messages.js';
+import { FEATURE_SDM_ENTROPY, type Message, type RejectReason } from '../protocol/messages.js';
 import type { Link } from '../transport/transport.js';
 import type { PeerStatus } from '../bridge/api.js';
 
@@ -27,6 +27,8 @@ export class PeerRecord {
   replica: [number, number] | null = null;
   /** The degree the peer last advertised (hello/state/sdm `deg`), for Metropolis weights; undefined if never. */
   deg: number | undefined = undefined;
+  /** The peer's hello listed `sdm.e`: send it one sdm frame with the entropy sample instead of ep + sdm. */
+  takesSdmEntropy = false;
   /** Highest seq seen in any message (seq never goes back). */
   lastSeq = -1;
   /** seq of the last diff applied to the replica (or of the snapshot it was rebuilt from). */
@@ -66,6 +68,7 @@ export class PeerRecord {
     this.lastDiffSeq = -1;
     this.syncAskedAt = null;
     this.deg = undefined;
+    this.takesSdmEntropy = false;
     this.leaving = false;
     this.droppedByPeer = false;
   }
@@ -88,6 +91,7 @@ export class PeerRecord {
       this.lastDiffSeq = message.seq;
       this.lastHeardCycle = cycle;
       this.syncAskedAt = null;
+      this.takesSdmEntropy = message.feat?.includes(FEATURE_SDM_ENTROPY) ?? false;
       return { kind: 'hello' };
     }
     if (!this.helloed) return { kind: 'rejected', reason: 'before-hello', detail: `${message.type} before hello` };
@@ -99,11 +103,9 @@ export class PeerRecord {
       return { kind: 'rejected', reason: 'seq-went-back', detail: `${message.type} seq ${message.seq} after ${this.lastSeq}` };
     }
     switch (message.type) {
-      case 'ep': {
-        const magnitude = Math.hypot(message.e[0], message.e[1]);
-        this.intensity += INTENSITY_SMOOTHING * (magnitude - this.intensity);
+      case 'ep':
+        this.noteEntropy(message.e);
         break;
-      }
       case 'state':
         this.replica = [message.drift[0], message.drift[1]];
         this.lastDiffSeq = message.seq;
@@ -125,6 +127,7 @@ export class PeerRecord {
         this.lastHeardCycle = cycle;
         replica[0] = x;
         replica[1] = y;
+        if (message.e) this.noteEntropy(message.e);
         // A gap means diffs were lost: the replica is off until a snapshot replaces it.
         if (message.seq !== expected) return { kind: 'gap', expected, got: message.seq };
         return { kind: 'ok' };
@@ -133,6 +136,10 @@ export class PeerRecord {
     this.lastSeq = message.seq;
     this.lastHeardCycle = cycle;
     return { kind: 'ok' };
+  }
+
+  private noteEntropy(e: readonly [number, number]): void {
+    this.intensity += INTENSITY_SMOOTHING * (Math.hypot(e[0], e[1]) - this.intensity);
   }
 
   status(cycle: number, staleCycles: number): PeerStatus {

@@ -8,6 +8,8 @@ import { z } from 'zod';
 import {
   MAX_COORDINATE,
   MAX_DIFF,
+  MAX_FEATURE_LENGTH,
+  MAX_FEATURES,
   MAX_FRAME_BYTES,
   MAX_NAME_LENGTH,
   MAX_REASON_LENGTH,
@@ -24,6 +26,20 @@ const version = z.number().int().min(1);
 /** Optional: the sender's degree (fresh peers), for Metropolis weights; older nodes omit it and ignore it. */
 const deg = z.number().int().min(0).max(1_000_000).optional();
 
+/**
+ * Optional protocol features, announced in `hello.feat`. A node uses one
+ * towards a peer only after that peer's hello listed it; unknown names are
+ * ignored, and a v1 node without `feat` gets plain v1.
+ *
+ * - `sdm.e`: the cycle's entropy sample rides in the `sdm` frame (`e`)
+ *   instead of a separate `ep` frame: one frame per peer per cycle instead
+ *   of two (BENCHMARKS.md, row 5).
+ */
+export const FEATURE_SDM_ENTROPY = 'sdm.e';
+/** The features this node speaks, announced in its hello. */
+export const OWN_FEATURES: readonly string[] = [FEATURE_SDM_ENTROPY];
+const features = z.array(z.string().max(MAX_FEATURE_LENGTH)).max(MAX_FEATURES).optional();
+
 export const nodeIdPattern = /^[A-Z2-7]{7}-[A-Z2-7]{7}-[A-Z2-7]{7}-[A-Z2-7]{5}$/;
 export const nodeId = z.string().regex(nodeIdPattern);
 export const nodeName = z.string().max(MAX_NAME_LENGTH);
@@ -38,9 +54,9 @@ export const BYE_OVER_PEER_LIMIT = 'over peer limit';
 export const stateSnapshot = z.object({ drift: point, vu: unit, tc: unit });
 
 const schemas = {
-  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, name: nodeName, state: stateSnapshot, seq, deg }),
+  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, name: nodeName, state: stateSnapshot, seq, deg, feat: features }),
   ep: z.object({ type: z.literal('ep'), v: version, seq, e: point }),
-  sdm: z.object({ type: z.literal('sdm'), v: version, seq, diff: z.tuple([diffComponent, diffComponent]), deg }),
+  sdm: z.object({ type: z.literal('sdm'), v: version, seq, diff: z.tuple([diffComponent, diffComponent]), deg, e: point.optional() }),
   state: z.object({ type: z.literal('state'), v: version, seq, drift: point, vu: unit, tc: unit, deg }),
   sync: z.object({ type: z.literal('sync'), v: version }),
   bye: z.object({ type: z.literal('bye'), v: version, reason: z.string().max(MAX_REASON_LENGTH) }),

@@ -25,7 +25,7 @@
  */
 import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, DataChannelInitConfig, PeerConnection, RtcConfig } from 'node-datachannel';
-import { NATIVE_CLOSE_WAIT_MS } from '../model/limits.js';
+import { NATIVE_CLOSE_WAIT_MS, SCTP_DELAYED_SACK_MS } from '../model/limits.js';
 
 export type NativeLogLevel = 'debug' | 'info' | 'warn';
 export type NativeLog = (level: NativeLogLevel, message: string) => void;
@@ -222,6 +222,8 @@ export class NativeLease {
 export function acquireNative(log?: NativeLog): NativeLease {
   if (leases === 0) {
     nodeDataChannel.initLogger('Warning', routeLog);
+    // Process-wide, read when an SCTP association is created; set again after every cleanup().
+    nodeDataChannel.setSctpSettings({ delayedSackTime: SCTP_DELAYED_SACK_MS });
   }
   leases++;
   return new NativeLease(log);
