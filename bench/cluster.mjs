@@ -30,10 +30,14 @@ export class Cluster {
   dialMs = [];
   sent = new Map();
 
-  /** @param opts {n, params, weights, cycleMs, initial(i) -> [x,y], seed} */
+  /**
+   * @param opts {n, params, weights, cycleMs, initial(i) -> [x,y], seed, maxPeers, first}: nodes get the global
+   * indices first .. first+n-1 (a cluster spread over processes), which pick their start and PRNG seed.
+   */
   async start(opts) {
-    const { n, params, weights = 'seed', cycleMs = 100, initial = () => [0, 0], seed = 1 } = opts;
-    for (let i = 0; i < n; i++) {
+    const { n, params, weights = 'seed', cycleMs = 100, initial = () => [0, 0], seed = 1, first = 0 } = opts;
+    const maxPeers = opts.maxPeers ?? Math.max(8, n);
+    for (let i = first; i < first + n; i++) {
       const id = nodeId();
       const transport = new WebRtcTransport({ localId: id, bindAddress: '127.0.0.1' });
       this.instrument(transport, id);
@@ -43,7 +47,7 @@ export class Cluster {
         transport,
         params,
         cycleMs,
-        maxPeers: Math.max(8, n),
+        maxPeers,
         initial: { drift: initial(i), vu: 1, tc: 1, cycle: 0 },
         random: seededRandom(seed * 100_003 + i),
         weights,

@@ -1,0 +1,235 @@
+// npm run cluster -- [options]: N real nodes on 127.0.0.1 (discovery off) in one or several
+// processes, on a chosen topology, run for a while and read back through their status API.
+// Prints what formed (links, degrees, connectivity), the spread over time and how it compares
+// with the model on the graph the nodes actually formed; --json writes the same as JSON.
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { spread } from '../dist/main/model/drift.js';
+import { edgesOf, fromEdges, isConnected, topology } from '../dist/main/sim/graph.js';
+import { predictedCycles, slem, steadySpread } from '../dist/main/sim/spectrum.js';
+
+const usage = `usage: npm run cluster -- [--nodes N] [--processes P] [--topology full|ring|regular|maxpeers] [--k K]
+       [--max-peers M] [--known K] [--seconds S] [--cycle-ms MS] [--weights seed|metropolis]
+       [--alpha A] [--beta B] [--gamma G] [--json FILE]`;
+
+function fail(message) {
+  console.error(`cluster: ${message} (--help lists the options)`);
+  process.exit(2);
+}
+
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      nodes: { type: 'string', default: '20' },
+      processes: { type: 'string', default: '1' },
+      topology: { type: 'string', default: 'regular' },
+      k: { type: 'string' },
+      'max-peers': { type: 'string', default: '8' },
+      known: { type: 'string' },
+      seconds: { type: 'string', default: '20' },
+      'cycle-ms': { type: 'string', default: '100' },
+      weights: { type: 'string', default: 'seed' },
+      alpha: { type: 'string', default: '0.05' },
+      beta: { type: 'string', default: '0.1' },
+      gamma: { type: 'string', default: '0.001' },
+      json: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  }));
+} catch (err) {
+  fail(err.message);
+}
+if (opts.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const int = (name, min, max) => {
+  const v = Number(opts[name]);
+  if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(opts[name])}`);
+  return v;
+};
+const num = (name, min, max) => {
+  const v = Number(opts[name]);
+  if (!Number.isFinite(v) || v < min || v > max) fail(`--${name} must be a number in ${min}..${max}, got ${JSON.stringify(opts[name])}`);
+  return v;
+};
+const n = int('nodes', 2, 500);
+const processes = int('processes', 1, Math.min(n, 32));
+const k = opts.k === undefined ? Math.min(6, n - 1) : int('k', 1, n - 1);
+const maxPeers = int('max-peers', 1, 64);
+const seconds = num('seconds', 1, 3600);
+const cycleMs = int('cycle-ms', 50, 200);
+const params = { alpha: num('alpha', 0, 1), beta: num('beta', 0, 0.5), gamma: num('gamma', 0, 0.5) };
+const topologyName = opts.topology;
+if (!['full', 'ring', 'regular', 'maxpeers'].includes(topologyName)) fail(`--topology must be full, ring, regular or maxpeers, got ${JSON.stringify(topologyName)}`);
+if (!['seed', 'metropolis'].includes(opts.weights)) fail(`--weights must be seed or metropolis, got ${JSON.stringify(opts.weights)}`);
+const known = opts.known === undefined ? n - 1 : int('known', 1, n - 1);
+if (topologyName === 'regular' && (n * k) % 2 !== 0) fail(`a ${k}-regular graph on ${n} nodes needs n*k even`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------ the worker processes
+const workers = [];
+let requestId = 0;
+function call(w, cmd, body = {}) {
+  const id = ++requestId;
+  return new Promise((resolve, reject) => {
+    w.pending.set(id, { resolve, reject });
+    w.child.send({ id, cmd, ...body });
+  });
+}
+function startWorker(first, count) {
+  const child = fork(new URL('./cluster-worker.mjs', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const w = { child, first, count, pending: new Map() };
+  child.on('message', (m) => {
+    const p = w.pending.get(m.id);
+    if (!p) return;
+    w.pending.delete(m.id);
+    if (m.ok) p.resolve(m.result);
+    else p.reject(new Error(m.error));
+  });
+  child.on('exit', (code) => {
+    for (const p of w.pending.values()) p.reject(new Error(`worker exited with ${code}`));
+    w.pending.clear();
+  });
+  return w;
+}
+async function stopAll() {
+  await Promise.allSettled(workers.map((w) => (w.child.connected ? call(w, 'stop') : null)));
+  for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+}
+process.on('SIGINT', () => {
+  for (const w of workers) w.child.kill('SIGKILL');
+  process.exit(130);
+});
+
+async function status(port) {
+  const res = await fetch(`http://127.0.0.1:${port}/api/status`);
+  return res.json();
+}
+
+try {
+  const t0 = performance.now();
+  for (let p = 0; p < processes; p++) {
+    const first = Math.floor((p * n) / processes);
+    workers.push(startWorker(first, Math.floor(((p + 1) * n) / processes) - first));
+  }
+  const nodes = (await Promise.all(workers.map((w) =>
+    call(w, 'start', { first: w.first, n: w.count, params, weights: opts.weights, cycleMs, maxPeers: topologyName === 'maxpeers' ? maxPeers : Math.max(8, n), spreadStart: 10 }),
+  ))).flat();
+  const owner = (i) => workers.find((w) => i >= w.first && i < w.first + w.count);
+  const address = (i) => `127.0.0.1:${nodes[i].port}`;
+  console.log(`cluster: ${n} nodes in ${processes} process(es), topology ${topologyName}${topologyName === 'maxpeers' ? ` (maxPeers ${maxPeers}, each node told ${known} addresses)` : topologyName === 'ring' || topologyName === 'full' ? '' : ` (k ${k})`}, ${cycleMs} ms cycles, ${opts.weights} weights, alpha ${params.alpha} beta ${params.beta} gamma ${params.gamma}`);
+
+  // ---------------------------------------------------------------- linking
+  let failures = [];
+  if (topologyName === 'maxpeers') {
+    // Like discovery on a LAN: every node learns addresses and its own dialer and degree cap do the rest.
+    await Promise.all(workers.map((w) => {
+      const peers = [];
+      for (let i = w.first; i < w.first + w.count; i++) {
+        const others = nodes.map((_, j) => j).filter((j) => j !== i);
+        for (let c = 0; c < known; c++) {
+          const pick = (i * 7919 + c * 104729) % others.length;
+          peers.push([i - w.first, address(others.splice(pick, 1)[0])]);
+        }
+      }
+      return call(w, 'addPeers', { peers });
+    }));
+  } else {
+    const g = topology(topologyName, n, k, 11);
+    const byWorker = new Map(workers.map((w) => [w, []]));
+    for (const [a, b] of edgesOf(g)) byWorker.get(owner(a)).push([a - owner(a).first, address(b)]);
+    failures = (await Promise.all(workers.map((w) => call(w, 'dial', { dials: byWorker.get(w) })))).flat();
+  }
+  // Settled: the link count has not changed for 3 s (the degree cap keeps dropping and redialling for a while).
+  const byId = new Map(nodes.map((x, i) => [x.id, i]));
+  const formed = async () => {
+    const all = await Promise.all(nodes.map((x) => status(x.port)));
+    const edges = [];
+    all.forEach((s, i) => {
+      for (const p of s.peers) {
+        const j = byId.get(p.id);
+        if (p.connected && p.drift !== null && j !== undefined && j > i) edges.push([i, j]);
+      }
+    });
+    return { all, edges };
+  };
+  let last = -1;
+  let stableSince = performance.now();
+  const settleEnd = performance.now() + 60_000;
+  while (performance.now() < settleEnd) {
+    const { edges } = await formed();
+    if (edges.length !== last) {
+      last = edges.length;
+      stableSince = performance.now();
+    } else if (performance.now() - stableSince > 3000) break;
+    await sleep(250);
+  }
+  const linkedAt = (performance.now() - t0) / 1000;
+
+  // ---------------------------------------------------------------- running
+  const before = await Promise.all(nodes.map((x) => status(x.port)));
+  const samples = [{ t: 0, cycle: before[0].cycle, spread: spread(before.map((s) => s.state.drift)) }];
+  const cpu0 = await Promise.all(workers.map((w) => call(w, 'cpu')));
+  const runStart = performance.now();
+  await Promise.all(workers.map((w) => call(w, 'run')));
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    const all = await Promise.all(nodes.map((x) => status(x.port)));
+    samples.push({ t: (performance.now() - runStart) / 1000, cycle: all[0].cycle, spread: spread(all.map((s) => s.state.drift)) });
+    await sleep(500);
+  }
+  const cpu1 = await Promise.all(workers.map((w) => call(w, 'cpu')));
+  const wall = performance.now() - runStart;
+  const { all, edges } = await formed();
+
+  // ---------------------------------------------------------------- report
+  const g = fromEdges(n, edges);
+  const degrees = Array.from({ length: n }, (_, i) => g.offsets[i + 1] - g.offsets[i]);
+  const rho = slem(g, params, opts.weights).rho;
+  const exact = params.alpha === 0 && params.gamma === 0;
+  const s0 = samples[0].spread;
+  const reached = samples.find((s) => s.spread <= s0 / 1000);
+  const steady = !exact && isConnected(g) ? steadySpread(g, params, opts.weights) : null;
+  const tail = samples.slice(Math.floor(samples.length / 2));
+  const steadyMeasured = tail.length ? Math.sqrt(tail.reduce((a, s) => a + s.spread ** 2, 0) / tail.length) : NaN;
+  const report = {
+    nodes: n, processes, topology: topologyName, k, maxPeers, weights: opts.weights, cycleMs, params,
+    linkedAfterSeconds: linkedAt, dialFailures: failures.length,
+    links: edges.length, degree: { min: Math.min(...degrees), mean: (2 * edges.length) / n, max: Math.max(...degrees) },
+    connected: isConnected(g), rho,
+    predictedCyclesTo1000: exact ? predictedCycles(rho) : null,
+    measuredCyclesTo1000: exact ? (reached ? reached.cycle : null) : null,
+    spreadStart: s0, spreadEnd: samples.at(-1)?.spread ?? NaN,
+    steadySpreadMeasured: exact ? null : steadyMeasured, steadySpreadPredicted: steady,
+    cyclesPerSecond: all.map((s) => s.cyclesPerSecond).reduce((a, b) => a + b, 0) / n,
+    rejects: all.reduce((a, s) => a + Object.values(s.rejects).reduce((x, y) => x + y, 0), 0),
+    cpuPercentPerProcess: cpu1.map((c, i) => ((c.cpuMs - cpu0[i].cpuMs) / wall) * 100),
+    rssMBPerProcess: cpu1.map((c) => c.rss / 1e6),
+    samples,
+  };
+  const f = (v, d = 3) => (v === null || v === undefined ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(d)) : String(v));
+  console.log(`\n  t (s)   cycle   spread`);
+  for (const s of samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 12)) === 0 || i === samples.length - 1)) {
+    console.log(`  ${s.t.toFixed(1).padStart(5)}  ${String(s.cycle).padStart(6)}   ${s.spread.toExponential(3)}`);
+  }
+  console.log(`
+  linked (settled) after     ${f(report.linkedAfterSeconds, 1)} s${failures.length ? ` (${failures.length} dial(s) failed)` : ''}
+  links formed               ${report.links} (degree min ${report.degree.min}, mean ${f(report.degree.mean, 2)}, max ${report.degree.max}); connected: ${report.connected ? 'yes' : 'NO'}
+  SLEM of W (formed graph)   ${f(rho, 4)}
+  cycles to 1/1000 spread    ${exact ? `measured ${f(report.measuredCyclesTo1000)} vs predicted ${f(report.predictedCyclesTo1000)} (sampled every 500 ms)` : '— (alpha and gamma must be 0)'}
+  steady spread              ${exact ? '—' : `measured ${f(steadyMeasured, 4)} (RMS over the second half) vs predicted ${f(steady, 4)}`}
+  cycles per second (mean)   ${f(report.cyclesPerSecond, 2)}
+  frames rejected            ${report.rejects}
+  CPU per process            ${report.cpuPercentPerProcess.map((c) => `${c.toFixed(1)} %`).join(', ')} of one core
+  RSS per process            ${report.rssMBPerProcess.map((r) => `${r.toFixed(0)} MB`).join(', ')}`);
+  if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
+  await stopAll();
+  process.exit(report.connected ? 0 : 1);
+} catch (err) {
+  console.error(`cluster: ${err.message}`);
+  await stopAll();
+  process.exit(1);
+}
