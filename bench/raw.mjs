@@ -2,6 +2,7 @@
 // loopback (bindAddress 127.0.0.1), signalled directly (no WebSocket), one DataChannel.
 // Setup time per pair and one-way message latency (one clock: same process).
 import { acquireNative } from '../dist/main/transport/native.js';
+import { CYCLE_TIMER_SLOT_MS } from '../dist/main/model/limits.js';
 
 const config = { iceServers: [], bindAddress: '127.0.0.1' };
 
@@ -121,13 +122,27 @@ export async function rawMeshCost({ n, edges, hz = 10, seconds = 15, frameBytes 
       const head = `{"type":"sdm","v":1,"seq":${seq},"diff":[0.001234567,-0.002345678],"p":"`;
       return head + 'x'.repeat(Math.max(0, frameBytes - head.length - 2)) + '"}';
     };
+    // The node's timing (DriftNode.tick): an absolute schedule per node (setInterval would let
+    // the phases drift together and batch the sends), on the CYCLE_TIMER_SLOT_MS grid, starts
+    // spread over the period as bench/cluster.mjs startAll spreads the nodes.
+    const period = 1000 / hz;
     for (let i = 0; i < n; i++) {
       let seq = 0;
-      timers.push(setInterval(() => {
+      let next = performance.now() + period;
+      const arm = (now) => {
+        const slot = Math.ceil(next / CYCLE_TIMER_SLOT_MS) * CYCLE_TIMER_SLOT_MS;
+        timers[i] = setTimeout(tick, slot - now);
+      };
+      const tick = () => {
         const f = frame(++seq);
         for (const dc of channels[i]) dc.sendMessage(f);
-      }, 1000 / hz));
-      await new Promise((r) => setTimeout(r, 1000 / hz / n));
+        const now = performance.now();
+        next += period;
+        if (next < now) next = now + period;
+        arm(now);
+      };
+      arm(performance.now());
+      await new Promise((r) => setTimeout(r, period / n));
     }
     await new Promise((r) => setTimeout(r, 3000));
     global.gc?.();
@@ -144,7 +159,7 @@ export async function rawMeshCost({ n, edges, hz = 10, seconds = 15, frameBytes 
       rss: process.memoryUsage().rss,
     };
   } finally {
-    for (const t of timers) clearInterval(t);
+    for (const t of timers) clearTimeout(t);
     for (const p of opened) {
       try { p.a.pc.close(); } catch {}
       try { p.b.pc.close(); } catch {}

@@ -7,6 +7,7 @@
 import { agreement, driftStep, sampleEntropy, type DriftParams, type Vec2 } from '../model/drift.js';
 import { metropolisStep, type WeightedPeer, type Weighting } from '../model/weights.js';
 import {
+  CYCLE_TIMER_SLOT_MS,
   DEAD_LINK_CYCLES,
   DEFAULT_STALE_CYCLES,
   INTENSITY_SMOOTHING,
@@ -135,8 +136,9 @@ export class DriftNode {
     this.running = true;
     this.startedAt = Date.now();
     this.startCycle = this.cycle;
-    this.nextCycleAt = performance.now() + this.cycleMs;
-    this.timer = setTimeout(() => this.tick(), this.cycleMs);
+    const now = performance.now();
+    this.nextCycleAt = now + this.cycleMs;
+    this.armTimer(now);
   }
 
   /**
@@ -293,7 +295,13 @@ export class DriftNode {
     this.nextCycleAt += this.cycleMs;
     // A process that was suspended or starved skips the missed cycles instead of bursting through them.
     if (this.nextCycleAt < now) this.nextCycleAt = now + this.cycleMs;
-    this.timer = setTimeout(() => this.tick(), this.nextCycleAt - now);
+    this.armTimer(now);
+  }
+
+  /** The next cycle's timer, on the CYCLE_TIMER_SLOT_MS grid (see there for why). */
+  private armTimer(now: number): void {
+    const slot = Math.ceil(this.nextCycleAt / CYCLE_TIMER_SLOT_MS) * CYCLE_TIMER_SLOT_MS;
+    this.timer = setTimeout(() => this.tick(), slot - now);
   }
 
   private stateFrame(): string {
