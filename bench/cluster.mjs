@@ -15,11 +15,24 @@ function nodeId() {
   return `${part(0, 7)}-${part(7, 7)}-${part(14, 7)}-${part(21, 5)}`;
 }
 
+const DIAL_GUARD_MS = 30_000;
+const STOP_GUARD_MS = 20_000;
 const SDM_PREFIX = '{"type":"sdm"';
 const seqOf = (frame) => {
   const m = /"seq":(\d+)/.exec(frame);
   return m ? Number(m[1]) : -1;
 };
+
+/** Waits for `promise` at most STOP_GUARD_MS; says so on the console if it did not settle. */
+async function withGuard(promise, what) {
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve('late'), STOP_GUARD_MS);
+  });
+  const outcome = await Promise.race([promise.then(() => 'done'), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') console.log(`  cluster: ${what} did not finish within ${STOP_GUARD_MS} ms; going on`);
+}
 
 export class Cluster {
   nodes = [];
@@ -102,11 +115,19 @@ export class Cluster {
       while (next < edges.length) {
         const [a, b] = edges[next++];
         const t = performance.now();
+        let timer;
         try {
-          await this.nodes[a].transport.dial(`127.0.0.1:${this.nodes[b].http.port}`);
+          // The transport times every dial out itself (SIGNAL_TIMEOUT_MS); this guard makes a dial that
+          // never settles a reported failure instead of a hung benchmark.
+          const stuck = new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`dial did not settle within ${DIAL_GUARD_MS} ms`)), DIAL_GUARD_MS);
+          });
+          await Promise.race([this.nodes[a].transport.dial(`127.0.0.1:${this.nodes[b].http.port}`), stuck]);
           this.dialMs.push(performance.now() - t);
         } catch (err) {
           failures.push(`${a}-${b}: ${err.message}`);
+        } finally {
+          clearTimeout(timer);
         }
       }
     };
@@ -162,7 +183,7 @@ export class Cluster {
   }
 
   async stop() {
-    await Promise.all(this.nodes.map(({ node }) => node.stop('bench done')));
-    await Promise.all(this.nodes.map(({ http }) => http.close()));
+    await withGuard(Promise.all(this.nodes.map(({ node }) => node.stop('bench done'))), 'stopping the nodes');
+    await withGuard(Promise.all(this.nodes.map(({ http }) => http.close())), 'closing the HTTP servers');
   }
 }

@@ -9,6 +9,7 @@ import { driftStep, sampleEntropy, spread } from '../dist/main/model/drift.js';
 import { seededRandom } from '../dist/main/model/prng.js';
 import { completeGraph, edgesOf, fromEdges, randomRegularGraph, topology } from '../dist/main/sim/graph.js';
 import { Simulator } from '../dist/main/sim/simulator.js';
+import { encodeMessage, parseFrame } from '../dist/main/protocol/messages.js';
 import { predictedCycles, slem } from '../dist/main/sim/spectrum.js';
 import { Cluster } from './cluster.mjs';
 import { histogramSvg, load, logPlotSvg, percentile, Results, fmt } from './lib.mjs';
@@ -42,19 +43,35 @@ async function convergence(n, weights, cycleMs) {
     const s0 = spread(cluster.drifts());
     const series = [[0, s0]];
     let measured = null;
+    // Rounds: round c is complete when every node has run c cycles; the spread is read then.
+    const cycles = cluster.nodes.map(() => 0);
+    let round = 0;
     const done = new Promise((resolve) => {
-      cluster.nodes[0].node.events.on('cycle', (e) => {
+      cluster.nodes.forEach(({ node }, i) => node.events.on('cycle', (e) => {
+        cycles[i] = e.cycle;
+        const complete = Math.min(...cycles);
+        if (complete <= round) return;
+        round = complete;
         const s = spread(cluster.drifts());
-        series.push([e.cycle, s]);
+        series.push([round, s]);
         if (measured === null && s <= s0 / 1000) {
-          measured = e.cycle;
+          measured = round;
           resolve();
         }
-        if (e.cycle > 5 * predicted + 50) resolve();
-      });
+        if (round > 5 * predicted + 50) resolve();
+      }));
     });
     cluster.startAll();
-    await done;
+    // Every round takes about cycleMs; a run that stops making rounds is reported, not waited for forever.
+    const limitMs = (5 * predicted + 60) * cycleMs * 4 + 10_000;
+    let guard;
+    const stalled = new Promise((resolve) => {
+      guard = setTimeout(() => resolve('stalled'), limitMs);
+    });
+    if ((await Promise.race([done, stalled])) === 'stalled') {
+      console.log(`  N=${n} ${weights}: stalled at round ${round} after ${limitMs} ms; cycles per node: ${cycles.join(',')}`);
+    }
+    clearTimeout(guard);
     const ratio = measured === null ? Infinity : measured / Math.max(1, predicted);
     results.add(1, `convergence N=${n} ${weights}: measured/predicted cycles to 1/1000 spread`, 'ratio', ratio, '<= 1.2', {
       measured, predicted, rho, links: formed.adj.length / 2, baseline: predicted, baselineName: 'predicted cycles (SLEM of formed graph)',
@@ -71,7 +88,7 @@ for (const n of convNs) for (const w of ['seed', 'metropolis']) await convergenc
   const big = plotSeries.filter((p) => p.n === convNs[convNs.length - 1]);
   const colors = { seed: '#1f77b4', metropolis: '#d62728' };
   writeFileSync(`${root}docs/bench-convergence.svg`, logPlotSvg(
-    `Spread vs cycle, ${big[0]?.n} real nodes, 6-regular, alpha = gamma = 0`, 'cycle (of node 0)', 'spread (RMS distance to centroid)',
+    `Spread vs cycle, ${big[0]?.n} real nodes, 6-regular, alpha = gamma = 0`, 'round (cycles completed by every node)', 'spread (RMS distance to centroid)',
     big.flatMap((p) => [
       { label: `${p.weights}: measured`, color: colors[p.weights], points: p.series },
       { label: `${p.weights}: predicted s0 * rho^t`, color: colors[p.weights], dash: true, points: p.predicted.filter(([, y]) => y > 1e-6) },
@@ -173,6 +190,22 @@ function costProcess(mode, n, seconds) {
 }
 
 await meshSetup();
+
+// ------------------------------------------------------------------ 5b. per-frame JavaScript cost
+{
+  // What one inbound cycle frame costs in JavaScript: parseFrame (JSON.parse, finite-number scan, zod) vs JSON.parse alone.
+  const frame = encodeMessage({ type: 'sdm', v: 1, seq: 123456, diff: [0.012345678901234567, -0.0034567890123456], e: [0.4123456789012345, -0.7712345678901234] });
+  const perFrameUs = (f) => {
+    const reps = 200_000;
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) f();
+    return ((performance.now() - t) * 1000) / reps;
+  };
+  const best = (f) => Math.min(perFrameUs(f), perFrameUs(f), perFrameUs(f));
+  const parse = best(() => { if (!parseFrame(frame).ok) throw new Error('bench frame rejected'); });
+  const bare = best(() => JSON.parse(frame));
+  results.add(5, 'parse + validate one sdm frame (parseFrame)', 'µs', parse, null, { baseline: bare, baselineName: 'JSON.parse alone (µs)', frameBytes: frame.length });
+}
 
 // ------------------------------------------------------------------ 6. simulator throughput
 console.log('simulator throughput, N=10,000, k=6');
