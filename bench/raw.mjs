@@ -86,14 +86,24 @@ export async function rawBaseline({ pairs = 10, count = 200, hz = 10, frameBytes
  * The cost baseline: the bare transport doing what N nodes on `edges` do at `hz`, in this process:
  * one PeerConnection pair per edge (the app's config: host candidates on 127.0.0.1, one channel),
  * and per node a timer that sends one `frameBytes` frame to each of its channels every period,
- * timers spread over the period. Measures process CPU (% of one core), RSS and messages per second.
+ * timers spread over the period. Measures process CPU (% of one core), RSS and messages per second,
+ * then, in a second window, one-way latency (send time carried in the frame to onMessage).
  */
-export async function rawMeshCost({ n, edges, hz = 10, seconds = 15, frameBytes = 110, parallel = 4 }) {
+export async function rawMeshCost({ n, edges, hz = 10, seconds = 15, latencySeconds = 10, frameBytes = 110, parallel = 4 }) {
   const lease = acquireNative();
   const channels = Array.from({ length: n }, () => []);
   const opened = [];
   const timers = [];
   let received = 0;
+  // Latency window only: each frame carries its send time (one process, one clock).
+  let probing = false;
+  const latencies = [];
+  const onMessage = (msg) => {
+    received++;
+    if (!probing) return;
+    const m = /"t":([\d.]+)/.exec(String(msg));
+    if (m) latencies.push(performance.now() - Number(m[1]));
+  };
   try {
     let next = 0;
     let failed = 0;
@@ -106,7 +116,7 @@ export async function rawMeshCost({ n, edges, hz = 10, seconds = 15, frameBytes 
           opened.push(p);
           for (const dc of [p.dcA, p.dcB]) {
             // The same callbacks a node's channel has.
-            dc.onMessage(() => received++);
+            dc.onMessage(onMessage);
             dc.onClosed(() => {});
             dc.onError(() => {});
           }
@@ -119,7 +129,9 @@ export async function rawMeshCost({ n, edges, hz = 10, seconds = 15, frameBytes 
     };
     await Promise.all(Array.from({ length: parallel }, worker));
     const frame = (seq) => {
-      const head = `{"type":"sdm","v":1,"seq":${seq},"diff":[0.001234567,-0.002345678],"p":"`;
+      const head = probing
+        ? `{"type":"sdm","v":1,"seq":${seq},"diff":[0.001234567,-0.002345678],"t":${performance.now()},"p":"`
+        : `{"type":"sdm","v":1,"seq":${seq},"diff":[0.001234567,-0.002345678],"p":"`;
       return head + 'x'.repeat(Math.max(0, frameBytes - head.length - 2)) + '"}';
     };
     // The node's timing (DriftNode.tick): an absolute schedule per node (setInterval would let
@@ -152,11 +164,16 @@ export async function rawMeshCost({ n, edges, hz = 10, seconds = 15, frameBytes 
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const c = process.cpuUsage(c0);
     const wall = performance.now() - t0;
+    const rss = process.memoryUsage().rss;
+    probing = true;
+    await new Promise((r) => setTimeout(r, latencySeconds * 1000));
+    probing = false;
     return {
       links: edges.length - failed,
       cpu: ((c.user + c.system) / 1000 / wall) * 100,
       messagesPerSecond: ((received - r0) / wall) * 1000,
-      rss: process.memoryUsage().rss,
+      rss,
+      latencies,
     };
   } finally {
     for (const t of timers) clearTimeout(t);
