@@ -164,6 +164,7 @@ export async function rawMeshCost({ n, edges, hz = 10, seconds = 15, latencySeco
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const c = process.cpuUsage(c0);
     const wall = performance.now() - t0;
+    const messagesPerSecond = ((received - r0) / wall) * 1000;
     const rss = process.memoryUsage().rss;
     probing = true;
     await new Promise((r) => setTimeout(r, latencySeconds * 1000));
@@ -171,7 +172,7 @@ export async function rawMeshCost({ n, edges, hz = 10, seconds = 15, latencySeco
     return {
       links: edges.length - failed,
       cpu: ((c.user + c.system) / 1000 / wall) * 100,
-      messagesPerSecond: ((received - r0) / wall) * 1000,
+      messagesPerSecond,
       rss,
       latencies,
     };
