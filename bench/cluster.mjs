@@ -1,18 +1,17 @@
 // N real nodes in this process: DriftNode + WebRtcTransport + startHttpServer, loopback only
 // (host and ICE bind address 127.0.0.1, port 0, no discovery), linked along a given edge list.
 // Instruments SDM one-way latency (sent -> applied at the peer) with one clock.
-import { randomBytes } from 'node:crypto';
+import { createIdentity } from '../dist/main/identity/identity.js';
+import { nodeHandshakeCrypto } from '../dist/main/identity/handshake-crypto.js';
 import { DriftNode } from '../dist/main/node/drift-node.js';
 import { WebRtcTransport } from '../dist/main/transport/webrtc.js';
 import { startHttpServer } from '../dist/main/server/http-server.js';
 import { seededRandom } from '../dist/main/model/prng.js';
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-function nodeId() {
-  const bytes = randomBytes(26);
-  const c = (i) => B32[bytes[i] & 31];
-  const part = (from, n) => Array.from({ length: n }, (_, k) => c(from + k)).join('');
-  return `${part(0, 7)}-${part(7, 7)}-${part(14, 7)}-${part(21, 5)}`;
+/** A fresh identity and its handshake crypto: every link proves its id (docs/protocol.md "Handshake"). */
+function newIdentity() {
+  const identity = createIdentity();
+  return { id: identity.id, auth: nodeHandshakeCrypto(identity) };
 }
 
 const DIAL_GUARD_MS = 30_000;
@@ -51,8 +50,8 @@ export class Cluster {
     const { n, params, weights = 'seed', cycleMs = 100, initial = () => [0, 0], seed = 1, first = 0 } = opts;
     const maxPeers = opts.maxPeers ?? Math.max(8, n);
     for (let i = first; i < first + n; i++) {
-      const id = nodeId();
-      const transport = new WebRtcTransport({ localId: id, bindAddress: '127.0.0.1' });
+      const { id, auth } = newIdentity();
+      const transport = new WebRtcTransport({ localId: id, auth, bindAddress: '127.0.0.1' });
       this.instrument(transport, id);
       const node = new DriftNode({
         id,

@@ -7,12 +7,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCli, UsageError } from '../main/headless/cli-args.js';
 import { redactIceServer } from '../main/headless/run-node.js';
+import { authFor, testIds } from './helpers/identities.js';
 import { MAX_ICE_SERVERS } from '../main/model/limits.js';
 import { checkIceServer, DEFAULT_SETTINGS } from '../main/store/schema.js';
 import { acquireNative, type NativeLease } from '../main/transport/native.js';
 import { WebRtcTransport } from '../main/transport/webrtc.js';
 
-const ID = 'AAAAAAA-AAAAAAA-AAAAAAA-AAAAA';
+const [ID] = testIds(1) as [string];
 
 const VALID = [
   'stun:stun.example.org:3478',
@@ -52,7 +53,7 @@ describe('ICE servers', () => {
 
   it.each(VALID)('accepts %s in the settings, in WebRtcTransport and in libdatachannel', async (url) => {
     expect(checkIceServer(url)).toBeNull();
-    const transport = new WebRtcTransport({ localId: ID, bindAddress: '127.0.0.1', iceServers: [url] });
+    const transport = new WebRtcTransport({ localId: ID, auth: authFor(ID), bindAddress: '127.0.0.1', iceServers: [url] });
     await transport.shutdown();
     lease = acquireNative();
     const peer = lease.createPeer('ice-check', { iceServers: [url], bindAddress: '127.0.0.1' }, () => {});
@@ -61,7 +62,7 @@ describe('ICE servers', () => {
 
   it.each(INVALID.map((url) => [url.length > 60 ? `${url.slice(0, 30)}... (${url.length} characters)` : JSON.stringify(url), url]))('refuses %s in the settings and in WebRtcTransport', (_label, url) => {
     expect(checkIceServer(url)).toMatch(/is not "stun:host:port" or "turn:user:password@host:port"|at most \d+ characters/);
-    expect(() => new WebRtcTransport({ localId: ID, iceServers: [url] })).toThrow(TypeError);
+    expect(() => new WebRtcTransport({ localId: ID, auth: authFor(ID), iceServers: [url] })).toThrow(TypeError);
   });
 
   it('never logs a TURN password', () => {

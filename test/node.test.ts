@@ -82,15 +82,15 @@ describe('DriftNode over the in-memory transport', () => {
 
   it('resyncs a replica by snapshot after a seq gap', async () => {
     const { network, a, raw, link } = await nodeWithRawPeer();
-    link.send(JSON.stringify({ type: 'hello', v: 1, id: testId(1), name: 'raw', state: { drift: [1, 1], vu: 1, tc: 1 }, seq: 0 }));
-    link.send(JSON.stringify({ type: 'sdm', v: 1, seq: 1, diff: [1, 0] }));
-    link.send(JSON.stringify({ type: 'sdm', v: 1, seq: 5, diff: [1, 0] }));
+    link.send(JSON.stringify({ type: 'hello', v: 2, id: testId(1), name: 'raw', state: { drift: [1, 1], vu: 1, tc: 1 }, seq: 0 }));
+    link.send(JSON.stringify({ type: 'sdm', v: 2, seq: 1, diff: [1, 0] }));
+    link.send(JSON.stringify({ type: 'sdm', v: 2, seq: 5, diff: [1, 0] }));
     network.deliverAll();
     expect(raw.received.map((f) => JSON.parse(f).type)).toContain('sync');
-    link.send(JSON.stringify({ type: 'state', v: 1, seq: 6, drift: [7, 7], vu: 1, tc: 1 }));
+    link.send(JSON.stringify({ type: 'state', v: 2, seq: 6, drift: [7, 7], vu: 1, tc: 1 }));
     network.deliverAll();
     expect(a.node.status().peers[0]!.drift).toEqual([7, 7]);
-    link.send(JSON.stringify({ type: 'sdm', v: 1, seq: 7, diff: [0.5, -0.5] }));
+    link.send(JSON.stringify({ type: 'sdm', v: 2, seq: 7, diff: [0.5, -0.5] }));
     network.deliverAll();
     expect(a.node.status().peers[0]!.drift).toEqual([7.5, 6.5]);
   });
@@ -101,7 +101,7 @@ describe('DriftNode over the in-memory transport', () => {
     const raw = rawPeer(network, 1);
     await raw.transport.dial(a.transport.address);
     const link = raw.links[0]!;
-    link.send(JSON.stringify({ type: 'hello', v: 1, id: testId(1), name: 'raw', state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 0 }));
+    link.send(JSON.stringify({ type: 'hello', v: 2, id: testId(1), name: 'raw', state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 0 }));
     network.deliverAll();
     raw.received.length = 0;
     for (let i = 0; i < SNAPSHOT_EVERY_CYCLES; i++) a.node.runCycle();
@@ -110,7 +110,7 @@ describe('DriftNode over the in-memory transport', () => {
     expect(types.filter((t) => t === 'state')).toHaveLength(1);
     expect(types.filter((t) => t === 'sdm')).toHaveLength(SNAPSHOT_EVERY_CYCLES);
     raw.received.length = 0;
-    link.send(JSON.stringify({ type: 'sync', v: 1 }));
+    link.send(JSON.stringify({ type: 'sync', v: 2 }));
     network.deliverAll();
     expect(JSON.parse(raw.received[0]!)).toMatchObject({ type: 'state', seq: SNAPSHOT_EVERY_CYCLES });
   });
@@ -124,7 +124,7 @@ describe('DriftNode over the in-memory transport', () => {
     await current.transport.dial(a.transport.address);
     network.deliverAll();
     const hello = (n: number, feat?: string[]) =>
-      JSON.stringify({ type: 'hello', v: 1, id: testId(n), name: `raw${n}`, state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 0, ...(feat ? { feat } : {}) });
+      JSON.stringify({ type: 'hello', v: 2, id: testId(n), name: `raw${n}`, state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 0, ...(feat ? { feat } : {}) });
     old.links[0]!.send(hello(1));
     current.links[0]!.send(hello(2, ['sdm.e']));
     network.deliverAll();
@@ -149,8 +149,8 @@ describe('DriftNode over the in-memory transport', () => {
 
   it('takes the entropy intensity from sdm.e as from ep', async () => {
     const { network, a, raw, link } = await nodeWithRawPeer();
-    link.send(JSON.stringify({ type: 'hello', v: 1, id: testId(1), name: 'raw', state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 0, feat: ['sdm.e'] }));
-    for (let seq = 1; seq <= 40; seq++) link.send(JSON.stringify({ type: 'sdm', v: 1, seq, diff: [0, 0], e: [0.6, 0.8] }));
+    link.send(JSON.stringify({ type: 'hello', v: 2, id: testId(1), name: 'raw', state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 0, feat: ['sdm.e'] }));
+    for (let seq = 1; seq <= 40; seq++) link.send(JSON.stringify({ type: 'sdm', v: 2, seq, diff: [0, 0], e: [0.6, 0.8] }));
     network.deliverAll();
     const peer = a.node.status().peers[0]!;
     expect(peer.intensity).toBeGreaterThan(0.5);
@@ -166,25 +166,25 @@ describe('DriftNode over the in-memory transport', () => {
     await raw.transport.dial(a.transport.address);
     const link = a.transport.linkTo(testId(0)) ? undefined : raw.transport.linkTo(testId(0))!;
     const send = (frame: unknown) => link!.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-    send({ type: 'ep', v: 1, seq: 1, e: [0, 0] }); // before-hello
-    send({ type: 'hello', v: 1, id: testId(5), name: 'liar', state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 0 }); // id-mismatch closes the link
+    send({ type: 'ep', v: 2, seq: 1, e: [0, 0] }); // before-hello
+    send({ type: 'hello', v: 2, id: testId(5), name: 'liar', state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 0 }); // id-mismatch closes the link
     network.deliverAll();
     expect(a.node.status().peers[0]!.connected).toBe(false);
     await raw.transport.dial(a.transport.address);
     const link2 = raw.transport.linkTo(testId(0))!;
     const send2 = (frame: unknown) => link2.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-    send2({ type: 'hello', v: 1, id: testId(1), name: 'raw', state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 10 });
+    send2({ type: 'hello', v: 2, id: testId(1), name: 'raw', state: { drift: [0, 0], vu: 1, tc: 1 }, seq: 10 });
     link2.sendBinary(new Uint8Array([1, 2, 3]));
     send2('x'.repeat(MAX_FRAME_BYTES + 1));
     send2('{not json');
     send2('[1,2]');
     send2({ type: 'ep', v: 0, seq: 11, e: [0, 0] });
-    send2('{"type":"ep","v":1,"seq":11,"e":[1e999,0]}');
-    send2({ type: 'state', v: 1, seq: 11, drift: [2e6, 0], vu: 1, tc: 1 });
-    send2({ type: 'sdm', v: 1, seq: 11, diff: [11, 0] });
-    send2({ type: 'sdm', v: 1, seq: 'eleven', diff: [0, 0] });
-    send2({ type: 'teleport', v: 1 });
-    send2({ type: 'ep', v: 1, seq: 3, e: [0, 0] });
+    send2('{"type":"ep","v":2,"seq":11,"e":[1e999,0]}');
+    send2({ type: 'state', v: 2, seq: 11, drift: [2e6, 0], vu: 1, tc: 1 });
+    send2({ type: 'sdm', v: 2, seq: 11, diff: [11, 0] });
+    send2({ type: 'sdm', v: 2, seq: 'eleven', diff: [0, 0] });
+    send2({ type: 'teleport', v: 2 });
+    send2({ type: 'ep', v: 2, seq: 3, e: [0, 0] });
     network.deliverAll();
     const status = a.node.status();
     const peer = status.peers.find((p) => p.id === testId(1))!;
@@ -203,11 +203,11 @@ describe('DriftNode over the in-memory transport', () => {
     const { seededRandom } = await import('../main/model/prng.js');
     const rnd = seededRandom(42);
     const valid = [
-      { type: 'hello', v: 1, id: testId(1), name: 'fuzz', state: { drift: [1, 2], vu: 0.5, tc: 1 }, seq: 0 },
-      { type: 'ep', v: 1, seq: 1, e: [0.3, -0.2] },
-      { type: 'sdm', v: 1, seq: 1, diff: [0.01, 0.02] },
-      { type: 'state', v: 1, seq: 1, drift: [1, 2], vu: 0.5, tc: 1 },
-      { type: 'sync', v: 1 },
+      { type: 'hello', v: 2, id: testId(1), name: 'fuzz', state: { drift: [1, 2], vu: 0.5, tc: 1 }, seq: 0 },
+      { type: 'ep', v: 2, seq: 1, e: [0.3, -0.2] },
+      { type: 'sdm', v: 2, seq: 1, diff: [0.01, 0.02] },
+      { type: 'state', v: 2, seq: 1, drift: [1, 2], vu: 0.5, tc: 1 },
+      { type: 'sync', v: 2 },
     ];
     const weird: unknown[] = [null, true, -1, 1e308, -1e308, 'x', '', [], {}, [1e6, -1e6], 0.5, Number.MAX_SAFE_INTEGER, 2 ** 60];
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;

@@ -14,10 +14,9 @@ import { nativeStats } from '../main/transport/native.js';
 import { SignalClose, parseSignalAddress, parseSignalFrame } from '../main/transport/signaling.js';
 import { DialError, type Link } from '../main/transport/transport.js';
 import { WebRtcTransport, type WebRtcLink } from '../main/transport/webrtc.js';
+import { authFor, testIds } from './helpers/identities.js';
 
-const ID_A = 'AAAAAAA-AAAAAAA-AAAAAAA-AAAAA';
-const ID_B = 'BBBBBBB-BBBBBBB-BBBBBBB-BBBBB';
-const ID_C = 'CCCCCCC-CCCCCCC-CCCCCCC-CCCCC';
+const [ID_A, ID_B, ID_C] = testIds(3) as [string, string, string];
 const WAIT_MS = 15_000;
 const TEST_MS = 40_000;
 
@@ -73,6 +72,7 @@ async function startNode(id: string): Promise<TestNode> {
   const warnings: string[] = [];
   const transport = new WebRtcTransport({
     localId: id,
+    auth: authFor(id),
     bindAddress: '127.0.0.1',
     log: (level, message) => {
       if (level === 'warn') warnings.push(message);
@@ -185,7 +185,8 @@ async function rawSignal(node: TestNode): Promise<{ ws: WebSocket; closed: Promi
   return { ws, closed };
 }
 
-const hello = (id: string, instance = 'test-instance-1') => JSON.stringify({ type: 'hello', v: 1, id, instance });
+const NONCE = 'n'.repeat(43);
+const hello = (id: string, instance = 'test-instance-1') => JSON.stringify({ type: 'hello', v: 2, id, instance, nonce: NONCE });
 
 describe('signaling frames and addresses', () => {
   it('parses host:port addresses and rejects bad ones with a reason', () => {
@@ -252,8 +253,8 @@ describe('signaling frames and addresses', () => {
   });
 
   it('refuses a malformed local id or ICE server', () => {
-    expect(() => new WebRtcTransport({ localId: 'nope' })).toThrow(/not a node id/);
-    expect(() => new WebRtcTransport({ localId: ID_A, iceServers: ['bogus'] })).toThrow(/stun/);
+    expect(() => new WebRtcTransport({ localId: 'nope', auth: authFor(ID_A) })).toThrow(/not a node id/);
+    expect(() => new WebRtcTransport({ localId: ID_A, auth: authFor(ID_A), iceServers: ['bogus'] })).toThrow(/stun/);
   });
 });
 
@@ -312,11 +313,14 @@ describe('WebRtcTransport', () => {
         { status: 'fulfilled', value: ID_B },
         { status: 'fulfilled', value: ID_A },
       ]);
-      // A (lower id) dialled the surviving link. (A loser that opened first may
-      // linger a moment on one side: it goes when the winner opens there.)
+      // A (lower id) dialled the surviving link. (The rules run when a proof
+      // arrives, so the loser may open first on one side and go when the
+      // winner is proven there, or end when its own proof comes in.)
       const la = await linkWhere(a, 'the link A dialled', (l) => l.dialledAddress === b.address);
       const lb = await linkWhere(b, 'the link A dialled', (l) => l.dialledAddress === undefined);
-      expect(a.transport.pendingSessions + b.transport.pendingSessions).toBe(0);
+      await waitFor('the losing sessions to end', () => a.transport.pendingSessions + b.transport.pendingSessions === 0);
+      expect(a.links()).toEqual([la]);
+      expect(b.links()).toEqual([lb]);
       // and it is the same connection: a frame crosses it both ways
       la.send(`a${round}`);
       lb.send(`b${round}`);
@@ -552,7 +556,7 @@ describe('WebRtcTransport', () => {
     await b.transport.shutdown();
     expect(nativeStats()).toEqual({ leases: 0, cleanups: before.cleanups + 1 });
     // a transport that never dialled holds no native resources
-    const idle = new WebRtcTransport({ localId: ID_C });
+    const idle = new WebRtcTransport({ localId: ID_C, auth: authFor(ID_C) });
     await idle.shutdown();
     expect(nativeStats()).toEqual({ leases: 0, cleanups: before.cleanups + 1 });
   });

@@ -17,11 +17,11 @@ describe('metropolis weights', () => {
     expect(step.drift).toEqual([2, 1]);
   });
   it('deg is optional on hello/state/sdm and round-trips', () => {
-    const sdm = parseFrame(encodeMessage({ type: 'sdm', v: 1, seq: 3, diff: [0.1, 0], deg: 6 }));
+    const sdm = parseFrame(encodeMessage({ type: 'sdm', v: 2, seq: 3, diff: [0.1, 0], deg: 6 }));
     expect(sdm.ok && sdm.message.type === 'sdm' && sdm.message.deg).toBe(6);
-    const old = parseFrame('{"type":"sdm","v":1,"seq":3,"diff":[0.1,0]}');
+    const old = parseFrame('{"type":"sdm","v":2,"seq":3,"diff":[0.1,0]}');
     expect(old.ok && old.message.type === 'sdm' && old.message.deg).toBe(undefined);
-    expect(parseFrame('{"type":"sdm","v":1,"seq":3,"diff":[0.1,0],"deg":-1}').ok).toBe(false);
+    expect(parseFrame('{"type":"sdm","v":2,"seq":3,"diff":[0.1,0],"deg":-1}').ok).toBe(false);
   });
   it('a metropolis node advertises its degree; a seed-rule node sends no deg', async () => {
     const network = new MemoryNetwork({ autoDeliver: false });

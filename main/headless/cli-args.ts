@@ -2,6 +2,7 @@
  * Flags of the headless node, parsed with node:util and validated into
  * RunOptions. Every mistake becomes one UsageError line (exit code 2).
  */
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,8 @@ export interface RunOptions {
   uiPublic: boolean;
   /** --no-discovery: no mDNS announcing or browsing this run, whatever the saved `discovery` setting says. */
   noDiscovery?: boolean;
+  /** Private network passphrase (--network-key-file or LVS_NETWORK_KEY); null: an open LAN. Never saved, never logged. */
+  networkKey?: string | null;
   /** --weights: peer weighting of the drift pull, 'seed' (default) or 'metropolis'. */
   weights?: 'seed' | 'metropolis';
 }
@@ -59,6 +62,9 @@ Options:
   --ice-server URL    a STUN or TURN server, stun:HOST:PORT or turn:USER:PASSWORD@HOST:PORT
                       (repeat for several, at most 4; default none: host candidates only, enough on a LAN)
   --no-discovery      do not announce this node or look for peers on the LAN (mDNS) this run
+  --network-key-file F  a private network: only nodes that know the passphrase in file F (its
+                      first line, at least 8 characters) may link; also env LVS_NETWORK_KEY.
+                      Default none: any node on the LAN that proves its id may link
   --seed N            draw entropy from a seeded PRNG instead of the OS (reproducible runs)
   --await-peers N     hold the drift cycle until N peers are linked (default 0)
   --weights W         peer weighting: seed (beta * mean, default) or metropolis (1/(1+max(d_i,d_j)))
@@ -96,6 +102,26 @@ function parseDrift(raw: string | undefined): [number, number] | null {
   return [values[0]!, values[1]!];
 }
 
+/** Shortest network passphrase accepted: it is all that keeps strangers out of a private network. */
+export const MIN_NETWORK_KEY_LENGTH = 8;
+
+/** The private network passphrase: the file's first line, else LVS_NETWORK_KEY, else none. */
+function readNetworkKey(file: string | undefined, env: NodeJS.ProcessEnv): string | null {
+  let key: string | undefined;
+  if (file !== undefined) {
+    try {
+      key = readFileSync(file, 'utf8').split(/\r?\n/)[0];
+    } catch (err) {
+      throw new UsageError(`--network-key-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+  } else if (env.LVS_NETWORK_KEY !== undefined) {
+    key = env.LVS_NETWORK_KEY;
+  }
+  if (key === undefined) return null;
+  if (key.length < MIN_NETWORK_KEY_LENGTH) throw new UsageError(`the network key must be at least ${MIN_NETWORK_KEY_LENGTH} characters (${file !== undefined ? `--network-key-file ${file}` : 'LVS_NETWORK_KEY'})`);
+  return key;
+}
+
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliCommand {
   let parsed;
   try {
@@ -123,6 +149,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
         'log-cycles': { type: 'boolean' },
         'ui-public': { type: 'boolean' },
         'no-discovery': { type: 'boolean' },
+        'network-key-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -171,6 +198,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   if (awaitPeers < 0 || awaitPeers > 1000) throw new UsageError('--await-peers must be between 0 and 1000');
   const weights = v.weights ?? 'seed';
   if (weights !== 'seed' && weights !== 'metropolis') throw new UsageError(`--weights must be seed or metropolis, got "${weights}"`);
+  const networkKey = readNetworkKey(v['network-key-file'], env);
   const logFormat = v['log-format'] ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format must be text or json, got "${logFormat}"`);
 
@@ -189,6 +217,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       uiPublic: v['ui-public'] ?? false,
       noDiscovery: v['no-discovery'] ?? false,
       weights,
+      networkKey,
     },
   };
 }

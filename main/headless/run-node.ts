@@ -17,6 +17,7 @@ import { startHttpServer, type RunningHttpServer } from '../server/http-server.j
 import { WsBridge } from '../server/ws-bridge.js';
 import { NodeStore, type StoreOpenOptions } from '../store/store.js';
 import { WebRtcTransport } from '../transport/webrtc.js';
+import { deriveNetworkKey, nodeHandshakeCrypto } from '../identity/handshake-crypto.js';
 import type { RunOptions } from './cli-args.js';
 import { LogLines, type Write } from './log-lines.js';
 
@@ -71,6 +72,7 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
   const transport = new WebRtcTransport({
     localId: store.identity.id,
+    auth: nodeHandshakeCrypto(store.identity, options.networkKey ? deriveNetworkKey(options.networkKey) : null),
     ...(wildcard ? {} : { bindAddress: options.host === 'localhost' ? '127.0.0.1' : options.host }),
     // Host candidates only unless the user configured STUN/TURN servers (a LAN needs none).
     iceServers: settings.iceServers,

@@ -4,8 +4,8 @@
  * it changes everywhere; docs cite these names.
  */
 
-/** Wire protocol version spoken on the `lvs` DataChannel (DESIGN.md §2). */
-export const PROTOCOL_VERSION = 1;
+/** Wire protocol version spoken in signaling and on the `lvs` DataChannel (docs/protocol.md); v2 added the proof of identity, v1 peers are refused. */
+export const PROTOCOL_VERSION = 2;
 
 /** Largest accepted DataChannel frame, in bytes of UTF-8 text (DESIGN.md §2). */
 export const MAX_FRAME_BYTES = 16 * 1024;
@@ -221,3 +221,41 @@ export const DISCOVERY_DIAL_WATCH_MS = 1000;
 
 /** On stop, how long discovery waits for its goodbye packets to leave before closing its sockets. */
 export const DISCOVERY_GOODBYE_WAIT_MS = 300;
+
+// ------------------------------------------------------------- proof of identity (VaultGuard Lite, docs/security.md)
+
+/**
+ * A signaling session whose dialer has not sent its hello by then is closed:
+ * an honest dialer sends it the moment the WebSocket opens, so an idle socket
+ * is someone holding a slot.
+ */
+export const SIGNAL_HELLO_TIMEOUT_MS = 3000;
+
+/** Frames a peer may send after its `auth` frame while the proof is being checked; more is a protocol error. */
+export const MAX_FRAMES_BEFORE_PROOF = 16;
+
+/**
+ * An address that failed this many proofs (bad signature, wrong key, replay,
+ * relay, wrong network key) within PROOF_FAILURE_WINDOW_MS is refused for
+ * PROOF_FAILURE_HOLD_OFF_MS: an honest node never fails one, a broken or
+ * hostile one stops costing us a WebRTC setup per try.
+ */
+export const PROOF_FAILURES_BEFORE_HOLD_OFF = 3;
+export const PROOF_FAILURE_WINDOW_MS = 10 * 60_000;
+export const PROOF_FAILURE_HOLD_OFF_MS = 5 * 60_000;
+
+/**
+ * Distinct node ids accepted from one remote (non-loopback) IP address within
+ * PEER_IDS_PER_ADDRESS_WINDOW_MS. Ed25519 keys cost nothing to make, so ids
+ * are not scarce; addresses on a LAN are. A machine usually runs one node,
+ * a few at most; a flood of fresh ids from one host is refused beyond this.
+ * Loopback is exempt (nodes on this machine, e.g. the cluster harness).
+ */
+export const MAX_PEER_IDS_PER_ADDRESS = 8;
+export const PEER_IDS_PER_ADDRESS_WINDOW_MS = 10 * 60_000;
+
+/** Remote addresses tracked for proof failures and ids per address; the least recently seen go first. */
+export const MAX_TRACKED_PEER_ADDRESSES = 1024;
+
+/** Proof failures logged per address per minute, so a hostile host cannot flood the log. */
+export const PROOF_FAILURE_LOGS_PER_MINUTE = 3;

@@ -13,6 +13,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { MAX_CANDIDATE_LENGTH, MAX_MID_LENGTH, MAX_SIGNAL_FRAME_BYTES, PROTOCOL_VERSION } from '../model/limits.js';
+import { noncePattern } from '../protocol/handshake.js';
 import { nodeId } from '../protocol/messages.js';
 
 /** Signaling speaks the wire protocol's version number. */
@@ -29,7 +30,8 @@ const version = z.number().int().min(1);
 const sdp = z.string().min(1).max(MAX_SIGNAL_FRAME_BYTES);
 
 const schemas = {
-  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, instance: z.string().regex(instanceIdPattern) }),
+  // nonce is optional in the schema only so that a v1 hello parses and can be refused with a clear reason.
+  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, instance: z.string().regex(instanceIdPattern), nonce: z.string().regex(noncePattern).optional() }),
   offer: z.object({ type: z.literal('offer'), sdp }),
   answer: z.object({ type: z.literal('answer'), sdp }),
   candidate: z.object({
@@ -105,6 +107,10 @@ export const SignalClose = {
   timeout: 4004,
   /** The node is shutting down. */
   shutdown: 4005,
+  /** The peer speaks an older protocol (v1: no proof of identity); it is refused. */
+  version: 4006,
+  /** The peer did not prove its identity on the DataChannel (docs/protocol.md "Handshake"). */
+  unproven: 4007,
 } as const;
 export type SignalCloseName = keyof typeof SignalClose;
 

@@ -7,7 +7,7 @@
 
 /** One open, ordered, reliable channel to one peer. */
 export interface Link {
-  /** The peer's node id, as proven by the signaling handshake. */
+  /** The peer's node id, proven on this very connection (WebRtcTransport: docs/protocol.md "Handshake"). */
   readonly peerId: string;
   /** Random per-start instance id of the peer: a new value means the peer restarted. */
   readonly peerInstance: string;
@@ -45,6 +45,18 @@ export class DialError extends Error {
   }
 }
 
+/** What the proof of identity and the address limits did (WebRtcTransport). */
+export interface TransportStats {
+  /** Links whose peer proved its id. */
+  proven: number;
+  /** Failed proofs by reason (docs/protocol.md "Handshake"). */
+  proofFailures: Record<string, number>;
+  /** Sessions refused before a proof, by reason. */
+  refused: Record<string, number>;
+  /** Remote addresses remembered for hold-offs and ids per address. */
+  trackedAddresses: number;
+}
+
 export interface Transport {
   /** Our node id. */
   readonly localId: string;
@@ -63,6 +75,8 @@ export interface Transport {
    * Simultaneous dials resolve to one link: the one dialled by the lower id.
    */
   dial(address: string): Promise<string>;
+  /** Counters of the proof of identity; transports without one (in-memory) omit it. */
+  stats?(): TransportStats;
   /** Closes every link (onUnlink for each), stops listening and frees native resources. Idempotent. */
   shutdown(): Promise<void>;
 }

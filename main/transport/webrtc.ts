@@ -45,18 +45,32 @@
  * onUnlink; exceptions thrown by the handler are logged and swallowed.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type * as http from 'node:http';
 import type * as stream from 'node:stream';
 import type { DataChannel, RtcConfig } from 'node-datachannel';
 import { WebSocket, WebSocketServer, type ClientOptions, type RawData, type ServerOptions } from 'ws';
 import {
+  MAX_FRAMES_BEFORE_PROOF,
   MAX_PENDING_INBOUND_SESSIONS,
   MAX_REMOTE_CANDIDATES,
   MAX_SIGNAL_FRAME_BYTES,
+  SIGNAL_HELLO_TIMEOUT_MS,
   SIGNAL_TIMEOUT_MS,
   WS_CLOSE_TIMEOUT_MS,
 } from '../model/limits.js';
+import {
+  buildAuthFrame,
+  checkAuthFrame,
+  fingerprintFromSdp,
+  makeNonce,
+  normaliseFingerprint,
+  type AuthContext,
+  type AuthFailure,
+  type HandshakeCrypto,
+} from '../protocol/handshake.js';
 import { nodeIdPattern } from '../protocol/messages.js';
+import { AddressLedger } from './address-ledger.js';
 import { checkIceServer } from '../store/schema.js';
 import { acquireNative, type NativeLease, type NativeLog, type NativePeer } from './native.js';
 import {
@@ -70,7 +84,10 @@ import {
   type SignalFrame,
   type SignalHello,
 } from './signaling.js';
-import { DialError, type Link, type Transport, type TransportHandler } from './transport.js';
+import { DialError, type Link, type Transport, type TransportHandler, type TransportStats } from './transport.js';
+
+/** A dialer whose connection dropped during its proof waits this long for the acceptor's close code (the reason). */
+const CLOSE_REASON_WAIT_MS = 3000;
 
 /** Label of the one DataChannel a link uses. */
 export const LVS_CHANNEL_LABEL = 'lvs';
@@ -86,6 +103,10 @@ export interface WebRtcTransportOptions {
   bindAddress?: string;
   /** ICE servers, "stun:host:port" or "turn:user:password@host:port" (checkIceServer); default none: host candidates only (LAN). */
   iceServers?: string[];
+  /** Signs and checks the proof of identity on every link; its key must be the key of localId. */
+  auth: HandshakeCrypto;
+  /** Apply the ids-per-address limit to loopback peers too (tests; default: loopback is exempt). */
+  limitLoopbackIds?: boolean;
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }
 
@@ -156,18 +177,27 @@ class Session {
   readonly pendingLocalCandidates: Array<{ candidate: string; mid: string }> = [];
   readonly pendingRemoteCandidates: Array<{ candidate: string; mid: string }> = [];
   remoteCandidates = 0;
-  /**
-   * Set on an open link when a pending session that will replace it is known:
-   * if the link dies before the replacement opens (the far side closed it
-   * first), onUnlink still says why.
-   */
-  supersededBy: { session: Session; reason: 'replaced' | 'duplicate' } | undefined;
+  /** Our fresh signaling nonce for this session, and the peer's from its hello. */
+  readonly localNonce = makeNonce((n) => new Uint8Array(randomBytes(n)));
+  peerNonce: string | undefined;
+  /** Our DTLS fingerprint, from our own SDP. */
+  localFingerprint: string | null = null;
+  /** The DataChannel is up and our auth frame is on its way. */
+  authSent = false;
+  /** The peer's auth frame arrived (being checked, or checked). */
+  authReceived = false;
+  /** The connection went away while signaling was still up: the WebSocket's close code will say why. */
+  lostReason: string | undefined;
+  /** Frames that arrived after the peer's auth frame, before its proof was checked. */
+  readonly framesBeforeProof: Array<string | Uint8Array> = [];
 
   constructor(
     readonly role: Role,
     readonly ws: WebSocket,
     readonly remoteAddress: string,
     readonly dialledAddress: string | undefined,
+    /** The remote IP address (no port), the key of the address ledger. */
+    readonly remoteIp: string,
   ) {}
 
   get label(): string {
@@ -178,6 +208,12 @@ class Session {
   get negotiated(): boolean {
     return this.role === 'dialer' ? this.sentOffer && this.gotAnswer : this.gotOffer && this.localDescriptionSent;
   }
+}
+
+/** The IP of a socket's remote end without the port; IPv4-mapped IPv6 as IPv4. */
+function plainIp(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
 function noopHandler(): TransportHandler {
@@ -234,6 +270,13 @@ export class WebRtcTransport implements Transport {
   private lease: NativeLease | undefined;
   private closing = false;
   private shutdownPromise: Promise<void> | undefined;
+  private readonly auth: HandshakeCrypto;
+  private readonly ledger: AddressLedger;
+  private readonly counters: { proofFailures: Record<string, number>; refused: Record<string, number>; proven: number } = {
+    proofFailures: {},
+    refused: {},
+    proven: 0,
+  };
 
   constructor(options: WebRtcTransportOptions) {
     if (typeof options.localId !== 'string' || !nodeIdPattern.test(options.localId)) {
@@ -245,6 +288,9 @@ export class WebRtcTransport implements Transport {
       const problem = checkIceServer(server);
       if (problem) throw new TypeError(`WebRtcTransport: ${problem}`);
     }
+    if (!options.auth) throw new TypeError('WebRtcTransport: auth (the handshake crypto of localId) is required');
+    this.auth = options.auth;
+    this.ledger = new AddressLedger({ limitLoopback: options.limitLoopbackIds ?? false });
     this.localId = options.localId;
     this.instance = randomBytes(12).toString('base64url');
     this.logFn = options.log;
@@ -271,6 +317,16 @@ export class WebRtcTransport implements Transport {
   /** Open links, for diagnostics and tests. */
   openLinks(): WebRtcLink[] {
     return [...this.links.values()].flatMap((s) => (s.link ? [s.link] : []));
+  }
+
+  /** What the proof of identity refused, by reason, for the status and the logs. */
+  stats(): TransportStats {
+    return {
+      proven: this.counters.proven,
+      proofFailures: { ...this.counters.proofFailures },
+      refused: { ...this.counters.refused },
+      trackedAddresses: this.ledger.size,
+    };
   }
 
   /** Signaling sessions not yet open, for diagnostics and tests. */
@@ -306,7 +362,7 @@ export class WebRtcTransport implements Transport {
         reject(new DialError('unreachable', `cannot connect to ${target.address}: ${(err as Error).message}`));
         return;
       }
-      const s = new Session('dialer', ws, target.address, target.address);
+      const s = new Session('dialer', ws, target.address, target.address, target.host);
       s.waiters.push({ resolve, reject });
       this.startSession(s);
       ws.on('open', () => {
@@ -336,6 +392,11 @@ export class WebRtcTransport implements Transport {
       socket.destroy();
     };
     if (this.closing) return refuse('503 Service Unavailable');
+    const ip = plainIp(req.socket.remoteAddress);
+    if (this.ledger.heldUntil(ip) > 0) {
+      this.count('refused', 'held-off after failed proofs');
+      return refuse('403 Forbidden');
+    }
     let inbound = 0;
     for (const s of this.sessions) if (s.role === 'acceptor' && s.phase === 'signaling') inbound++;
     if (inbound >= MAX_PENDING_INBOUND_SESSIONS) {
@@ -358,8 +419,17 @@ export class WebRtcTransport implements Transport {
       ws.on('error', () => {});
       return;
     }
-    const s = new Session('acceptor', ws, remote, undefined);
+    const s = new Session('acceptor', ws, remote, undefined, plainIp(req.socket.remoteAddress));
     this.startSession(s);
+    // An honest dialer sends its hello the moment the socket opens.
+    const helloTimer = setTimeout(() => {
+      if (!s.gotHello) {
+        this.count('refused', 'no hello in time');
+        this.endSession(s, new DialError('timeout', `no hello within ${SIGNAL_HELLO_TIMEOUT_MS} ms`), { code: SignalClose.timeout, reason: 'no hello' });
+      }
+    }, SIGNAL_HELLO_TIMEOUT_MS);
+    helloTimer.unref?.();
+    s.ws.once('close', () => clearTimeout(helloTimer));
   }
 
   // ---------------------------------------------------------------- sessions
@@ -392,7 +462,7 @@ export class WebRtcTransport implements Transport {
   }
 
   private sendHello(s: Session): void {
-    this.sendSignal(s, { type: 'hello', v: SIGNAL_VERSION, id: this.localId, instance: this.instance });
+    this.sendSignal(s, { type: 'hello', v: SIGNAL_VERSION, id: this.localId, instance: this.instance, nonce: s.localNonce });
   }
 
   private protocolError(s: Session, detail: string): void {
@@ -425,7 +495,10 @@ export class WebRtcTransport implements Transport {
     if (s.phase !== 'signaling') return;
     // A normal close after the descriptions are exchanged: the other side's
     // channel opened first; ours follows (or the session times out).
-    if (code === 1000 && s.negotiated) return;
+    if (code === 1000 && s.negotiated && !s.lostReason) return;
+    if (s.lostReason && (code === 1000 || code === 1005 || code === 1006)) {
+      return this.endSession(s, new DialError('unreachable', `WebRTC connection to ${s.remoteAddress}: ${s.lostReason}`), undefined, this.winnerFor(s));
+    }
     const why = reason ? `: ${reason}` : '';
     let error: DialError;
     let winner: Session | undefined;
@@ -448,6 +521,12 @@ export class WebRtcTransport implements Transport {
         break;
       case SignalClose.shutdown:
         error = new DialError('refused', `${s.remoteAddress} is shutting down`);
+        break;
+      case SignalClose.version:
+        error = new DialError('protocol', `${s.remoteAddress} refused our protocol version${why}`);
+        break;
+      case SignalClose.unproven:
+        error = new DialError('protocol', `${s.remoteAddress} did not accept our proof of identity${why}`);
         break;
       case 1002:
       case 1003:
@@ -502,8 +581,18 @@ export class WebRtcTransport implements Transport {
         reason: 'self',
       });
     }
+    if (hello.v < SIGNAL_VERSION || hello.nonce === undefined) {
+      this.count('refused', 'protocol v1');
+      this.log('warn', `signaling ${s.label}: ${hello.id} speaks protocol v${hello.v} without proof of identity; this node speaks v${SIGNAL_VERSION} only (upgrade that node)`);
+      if (s.role === 'acceptor') this.sendHello(s); // so a v2 dialer's log says what happened too
+      return this.endSession(s, new DialError('protocol', `${s.remoteAddress} speaks protocol v${hello.v}; v${SIGNAL_VERSION} is required`, hello.id), {
+        code: SignalClose.version,
+        reason: `protocol v${SIGNAL_VERSION} required`,
+      });
+    }
     s.peerId = hello.id;
     s.peerInstance = hello.instance;
+    s.peerNonce = hello.nonce;
     s.dialerId = s.role === 'dialer' ? this.localId : hello.id;
 
     if (!this.links.has(hello.id) && !this.safeAdmit(hello.id)) {
@@ -523,65 +612,56 @@ export class WebRtcTransport implements Transport {
   }
 
   /**
-   * Applies the conflict rules (see the module comment) to a session that
-   * just learnt its peer. Returns false if `s` lost (it is ended then).
+   * At the signaling hello the peer's id is only a claim, so nothing here ends
+   * another session or link (an unproven session never displaces a proven
+   * link): the conflict rules run when the proof arrives (resolveAtProof).
+   * The one decision taken now concerns `s` alone: a dial of ours that
+   * reaches a peer our open link of the same direction already reaches
+   * yields to that link. Returns false if `s` was ended.
    */
   private resolveConflicts(s: Session): boolean {
-    const peerId = s.peerId!;
-    const preferredDialer = this.localId < peerId ? this.localId : peerId;
-    for (const o of [...this.sessions]) {
-      if (o === s || o.phase === 'closed' || o.peerId !== peerId || o.peerInstance === undefined) continue;
-      if (o.peerInstance !== s.peerInstance) {
-        // The peer restarted: the newer session wins; an open link goes when s opens.
-        if (o.phase === 'signaling') this.supersede(o, s, 'peer restarted');
-        else o.supersededBy = { session: s, reason: 'replaced' };
-        continue;
-      }
-      if (o.dialerId !== s.dialerId) {
-        if (s.dialerId === preferredDialer) {
-          if (o.phase === 'signaling') this.supersede(o, s, 'simultaneous dial: lower id wins');
-          else o.supersededBy = { session: s, reason: 'duplicate' }; // stays until s opens
-        } else {
-          this.log('debug', `signaling ${s.label}: loses to ${o.label} (lower id dials)`);
-          // Our hello first, so the dialer learns whom it reached and its dial can follow the winner.
-          if (s.role === 'acceptor') this.sendHello(s);
-          this.endSession(
-            s,
-            new DialError('duplicate', `another connection to ${peerId} wins`),
-            { code: SignalClose.duplicate, reason: 'duplicate' },
-            o,
-          );
-          return false;
-        }
-      } else if (s.role === 'acceptor') {
-        // Same dialer redialled: newest wins (an open older link goes when s opens).
-        if (o.phase === 'signaling') this.supersede(o, s, 'redialled');
-        else o.supersededBy = { session: s, reason: 'replaced' };
-      } else if (o.phase === 'open') {
-        // We dialled a peer our own open link already reaches: keep that link.
-        this.log('debug', `signaling ${s.label}: already linked by ${o.label}`);
-        this.endSession(
-          s,
-          new DialError('duplicate', `already linked to ${peerId}`),
-          { code: SignalClose.duplicate, reason: 'duplicate' },
-          o,
-        );
-        return false;
-      }
-      // (two pending dials of ours to the same peer: the acceptor decides)
+    if (s.role !== 'dialer') return true;
+    const open = this.links.get(s.peerId!);
+    if (open && open.peerInstance === s.peerInstance && open.dialerId === s.dialerId) {
+      this.log('debug', `signaling ${s.label}: already linked by ${open.label}`);
+      this.endSession(s, new DialError('duplicate', `already linked to ${s.peerId}`), { code: SignalClose.duplicate, reason: 'duplicate' }, open);
+      return false;
     }
     return true;
   }
 
-  /** Ends pending session `o` in favour of `winner`; `o`'s dial promises follow the winner. */
-  private supersede(o: Session, winner: Session, why: string): void {
-    this.log('debug', `signaling ${o.label}: superseded by ${winner.label} (${why})`);
-    this.endSession(
-      o,
-      new DialError('duplicate', `another connection to ${o.peerId ?? o.remoteAddress} wins`),
-      { code: SignalClose.duplicate, reason: 'duplicate' },
-      winner,
-    );
+  /**
+   * The conflict rules (module comment), applied when `s` has proven its
+   * peer, against the open link to that peer. Returns false if `s` lost (it
+   * is ended then and its dial promises follow the open link).
+   */
+  private resolveAtProof(s: Session): boolean {
+    const peerId = s.peerId!;
+    const o = this.links.get(peerId);
+    if (!o || this.beats(s, o)) return true;
+    this.log('debug', `signaling ${s.label}: loses to ${o.label}`);
+    this.endSession(s, new DialError('duplicate', `another connection to ${peerId} wins`), { code: SignalClose.duplicate, reason: 'duplicate' }, o);
+    return false;
+  }
+
+  /** Whether newly proven session `s` replaces open link `o` to the same peer (the module comment's rules). */
+  private beats(s: Session, o: Session): boolean {
+    if (o.peerInstance !== s.peerInstance) return true; // the peer restarted: the newer proven session wins
+    if (o.dialerId !== s.dialerId) return s.dialerId === (this.localId < s.peerId! ? this.localId : s.peerId); // crossing dials: lower id's wins
+    return s.role === 'acceptor'; // a redial: the acceptor takes the newest, a dialer keeps its open link
+  }
+
+  /**
+   * Why open link `s` is going, if a session to the same peer whose proof is
+   * under way would replace it ('replaced' or 'duplicate'): the far end
+   * closes the old link as soon as the new one is proven there.
+   */
+  private pendingReplacement(s: Session): 'replaced' | 'duplicate' | undefined {
+    for (const o of this.sessions) {
+      if (o === s || o.phase !== 'signaling' || o.peerId !== s.peerId || !(o.authSent || o.authReceived)) continue;
+      if (this.beats(o, s)) return o.peerInstance !== s.peerInstance || o.dialerId === s.dialerId ? 'replaced' : 'duplicate';
+    }
+    return undefined;
   }
 
   /** The session a refused duplicate's dial promises should follow: the open link, else a pending session. */
@@ -669,6 +749,7 @@ export class WebRtcTransport implements Transport {
     }
     if (s.localDescriptionSent) return;
     s.localDescriptionSent = true;
+    s.localFingerprint = fingerprintFromSdp(sdp);
     if (s.role === 'dialer') {
       s.sentOffer = true;
       this.sendSignal(s, { type: 'offer', sdp });
@@ -720,9 +801,12 @@ export class WebRtcTransport implements Transport {
     s.dc = dc;
     dc.onOpen(() => this.onChannelOpen(s));
     dc.onMessage((msg) => {
-      if (s.phase === 'signaling') this.onChannelOpen(s); // a message proves the channel open; callbacks are unordered
-      if (s.phase !== 'open' || !s.link) return;
       const frame = typeof msg === 'string' ? msg : toUint8(msg);
+      if (s.phase === 'signaling') {
+        this.onChannelOpen(s); // a message proves the channel open; callbacks are unordered
+        return this.onFrameBeforeProof(s, frame);
+      }
+      if (s.phase !== 'open' || !s.link) return;
       this.deliver('onFrame', () => this.handler.onFrame(s.link!, frame));
     });
     dc.onClosed(() => this.lost(s, 'channel closed'));
@@ -738,29 +822,139 @@ export class WebRtcTransport implements Transport {
   /** The PeerConnection or the channel went away. */
   private lost(s: Session, reason: string): void {
     if (s.phase === 'open') {
-      const successor = s.supersededBy;
-      this.closeLink(s, successor && successor.session.phase === 'signaling' ? successor.reason : reason);
+      // The far end may close this link because a newer session won there before its proof reached us.
+      this.closeLink(s, this.pendingReplacement(s) ?? reason);
     } else if (s.phase === 'signaling') {
-      this.endSession(s, new DialError('unreachable', `WebRTC connection to ${s.remoteAddress}: ${reason}`), {
-        code: SignalClose.protocol,
-        reason,
-      });
+      // A dialer whose proof is out: the acceptor's close code says why (a refused proof, a duplicate); wait for it, briefly.
+      if (s.role === 'dialer' && s.authSent && (s.ws.readyState === WebSocket.OPEN || s.ws.readyState === WebSocket.CLOSING)) {
+        if (s.lostReason) return;
+        s.lostReason = reason;
+        const timer = setTimeout(() => this.lost(s, reason), CLOSE_REASON_WAIT_MS);
+        timer.unref?.();
+        s.ws.once('close', () => clearTimeout(timer));
+        return;
+      }
+      // The far end may close a crossing dial's connection as soon as the winner opens there: follow that winner (open or pending).
+      this.endSession(
+        s,
+        new DialError('unreachable', `WebRTC connection to ${s.remoteAddress}: ${reason}`),
+        { code: SignalClose.protocol, reason },
+        this.winnerFor(s),
+      );
     }
   }
 
+  /**
+   * The DataChannel is up. The dialer proves itself first; the acceptor
+   * answers with its own proof only once the dialer's checked out, so a
+   * stranger learns nothing and costs us one signature check, and neither
+   * side opens a link the other refused.
+   */
   private onChannelOpen(s: Session): void {
-    if (s.phase !== 'signaling' || this.closing) return;
+    if (s.phase !== 'signaling' || this.closing || s.role !== 'dialer' || s.authSent) return;
+    void this.sendAuth(s);
+  }
+
+  /** Sends our auth frame once; false if it could not be sent (the session is ended then). */
+  private async sendAuth(s: Session): Promise<boolean> {
+    if (s.authSent) return true;
+    s.authSent = true;
+    const context = this.authContext(s);
+    if (!context) {
+      this.failProof(s, 'no-fingerprint', 'no DTLS fingerprint for this connection');
+      return false;
+    }
+    let frame: string;
+    try {
+      frame = await buildAuthFrame(s.role, context, this.auth);
+    } catch (err) {
+      this.failProof(s, 'no-fingerprint', (err as Error).message);
+      return false;
+    }
+    if (s.phase !== 'signaling' || !s.dc) return false;
+    try {
+      if (s.dc.sendMessage(frame)) return true;
+    } catch {
+      // fall through
+    }
+    this.lost(s, 'cannot send the proof of identity');
+    return false;
+  }
+
+  /** Both ends' ids, DTLS fingerprints and nonces of this connection, or null if one is missing. */
+  private authContext(s: Session): AuthContext | null {
+    let remote: string | null = null;
+    try {
+      const fp = s.peer?.pc.remoteFingerprint();
+      if (fp && fp.value) remote = normaliseFingerprint(String(fp.algorithm), fp.value);
+    } catch {
+      remote = null;
+    }
+    if (!remote || !s.localFingerprint || !s.peerId || !s.peerNonce) return null;
+    const dialer = s.role === 'dialer';
+    return {
+      dialerId: dialer ? this.localId : s.peerId,
+      acceptorId: dialer ? s.peerId : this.localId,
+      dialerFingerprint: dialer ? s.localFingerprint : remote,
+      acceptorFingerprint: dialer ? remote : s.localFingerprint,
+      dialerNonce: dialer ? s.localNonce : s.peerNonce,
+      acceptorNonce: dialer ? s.peerNonce : s.localNonce,
+    };
+  }
+
+  /** The first frame is the peer's auth frame; what follows waits (bounded) until it is checked. */
+  private onFrameBeforeProof(s: Session, frame: string | Uint8Array): void {
+    if (s.phase !== 'signaling') return;
+    if (s.authReceived) {
+      if (s.framesBeforeProof.length >= MAX_FRAMES_BEFORE_PROOF) return this.failProof(s, 'bad-auth-frame', 'too many frames before the proof');
+      s.framesBeforeProof.push(frame);
+      return;
+    }
+    s.authReceived = true;
+    const context = this.authContext(s);
+    if (!context) return this.failProof(s, 'no-fingerprint', 'no DTLS fingerprint for this connection');
+    void checkAuthFrame(frame, s.role, context, this.auth).then(async (result) => {
+      if (s.phase !== 'signaling' || this.closing) return;
+      if (!result.ok) return this.failProof(s, result.reason, result.detail);
+      if (!this.ledger.admitId(s.remoteIp, s.peerId!)) {
+        this.count('refused', 'too many ids from one address');
+        this.log('warn', `signaling ${s.label}: refused: more than the allowed number of node ids from ${s.remoteIp}`);
+        return this.endSession(s, new DialError('refused', `${s.remoteAddress}: too many node ids from that address`, s.peerId), {
+          code: SignalClose.full,
+          reason: 'too many ids from this address',
+        });
+      }
+      if (s.role === 'acceptor' && !(await this.sendAuth(s))) return;
+      if (s.phase !== 'signaling' || this.closing) return;
+      this.counters.proven++;
+      this.onProven(s);
+    });
+  }
+
+  /** A proof failed: logged (rate-limited per address), counted, and the address earns a hold-off. */
+  private failProof(s: Session, reason: AuthFailure, detail: string): void {
+    if (s.phase !== 'signaling') return;
+    this.counters.proofFailures[reason] = (this.counters.proofFailures[reason] ?? 0) + 1;
+    const held = this.ledger.proofFailed(s.remoteIp);
+    if (this.ledger.mayLog(s.remoteIp)) {
+      this.log('warn', `signaling ${s.label}: proof of identity failed (${reason}): ${detail}${held ? `; ${s.remoteIp} is held off` : ''}`);
+    }
+    this.endSession(s, new DialError('protocol', `${s.remoteAddress} did not prove it is ${s.peerId ?? 'the node it claims'}: ${detail}`, s.peerId), {
+      code: SignalClose.unproven,
+      reason,
+    });
+  }
+
+  private count(kind: 'refused', reason: string): void {
+    this.counters[kind][reason] = (this.counters[kind][reason] ?? 0) + 1;
+  }
+
+  /** The peer proved its id on this connection: apply the conflict rules, then the link opens. */
+  private onProven(s: Session): void {
+    if (!this.resolveAtProof(s)) return;
     const peerId = s.peerId!;
     const old = this.links.get(peerId);
-    if (old) {
-      const reason =
-        old.supersededBy?.session === s
-          ? old.supersededBy.reason
-          : old.peerInstance !== s.peerInstance || old.dialerId === s.dialerId
-            ? 'replaced'
-            : 'duplicate';
-      this.closeLink(old, reason);
-    }
+    if (old) this.closeLink(old, old.peerInstance !== s.peerInstance || old.dialerId === s.dialerId ? 'replaced' : 'duplicate');
     s.phase = 'open';
     clearTimeout(s.timer);
     this.links.set(peerId, s);
@@ -785,10 +979,15 @@ export class WebRtcTransport implements Transport {
     };
     s.link = new WebRtcLink(peerId, s.peerInstance!, s.dialledAddress, s.remoteAddress, backend);
     closeWs(s.ws, 1000, 'link open'); // signaling is transient
-    this.log('info', `link ${s.label} open`);
+    this.log('info', `link ${s.label} open (identity proven)`);
     this.deliver('onLink', () => this.handler.onLink(s.link!));
     // onLink may have closed it again; the dial still found its peer.
     for (const w of s.waiters.splice(0)) w.resolve(peerId);
+    // Frames the peer sent right after its proof, in order.
+    for (const frame of s.framesBeforeProof.splice(0)) {
+      if (s.phase !== 'open' || !s.link) break;
+      this.deliver('onFrame', () => this.handler.onFrame(s.link!, frame));
+    }
   }
 
   /** Ends a session that is not open. Its dial promises follow `winner` if given and alive. */
