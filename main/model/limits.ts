@@ -228,22 +228,22 @@ export const DISCOVERY_GOODBYE_WAIT_MS = 300;
 
 /**
  * W-MSR trims F = 1 value on each side of each axis from this many fresh
- * peers on: one liar among 3 is the least a trimmed mean can outvote
- * (below 3 peers, F = 1 would leave at most one value and no majority).
+ * peers on: with 3, dropping one value above and one below still keeps
+ * one; with fewer, nothing would be left to outvote a liar with.
  */
 export const WMSR_F1_MIN_DEGREE = 3;
 /**
  * ...and F = 2 from this many: a node at the default maxPeers (8) then
- * tolerates two liars among its links, at the cost of 4 of 8 values per axis.
+ * tolerates two liars among its links, at the cost of up to 4 of 8 values per axis.
  */
 export const WMSR_F2_MIN_DEGREE = 8;
 
 /**
  * A value W-MSR dropped is trust evidence ('outlier') only when it lies
- * farther than this outside the kept values (ours included): the drift
- * units of 12 per-axis standard deviations of the two-node noise floor
+ * farther than this many drift units outside the kept values (ours
+ * included): 12 per-axis standard deviations of the two-node noise floor
  * (0.083, docs/drift-model.md §3), so the extreme honest values W-MSR drops
- * every cycle are never counted.
+ * every cycle are not counted.
  */
 export const WMSR_OUTLIER_MIN_MARGIN = 1;
 /**
@@ -255,9 +255,10 @@ export const WMSR_OUTLIER_RANGE_FACTOR = 1;
 
 /**
  * Trust evidence (good and bad) halves every this many milliseconds, so a
- * peer's score tells about its last few minutes: an honest peer's earned
- * score is worth about 87 fresh messages' weight (10/s), and a peer that
- * turned honest again regains it over a few minutes.
+ * peer's score tells about its last few minutes: an honest peer's good
+ * evidence settles at about 87 (10 messages/s, a score of 0.99), and a peer
+ * that lied for 10 minutes and then turned honest is back at 0.9 after
+ * about 100 s.
  */
 export const TRUST_HALF_LIFE_MS = 60_000;
 
@@ -265,16 +266,17 @@ export const TRUST_HALF_LIFE_MS = 60_000;
  * Below this trust a peer no longer pulls (its replica is left out of the
  * drift step). A newcomer starts at 0.5; one whose every value is a far
  * outlier gets here in about 7 s of 100 ms cycles, while an honest newcomer
- * joining 100 drift units away needs ~45 cycles to come within
- * WMSR_OUTLIER_MIN_MARGIN and stays above (0.35).
+ * joining 100 drift units away is an outlier for its first ~46 cycles and
+ * stays above (lowest 0.35; from 1000 units away, 65 cycles and 0.31).
  */
 export const TRUST_PULL_MIN = 0.3;
 
 /**
  * Below this trust a peer gets `bye` and its address is held off
  * (TRUST_HOLD_OFF_MS): a newcomer that lies on every cycle gets here in
- * about 27 s, a peer that earned full trust first in about 5.5 minutes (it
- * is trimmed by W-MSR meanwhile). test/trust.test.ts measures these times.
+ * about 27 s, a peer that earned full trust first in about 5 minutes (W-MSR
+ * trims it meanwhile). `node bench/robust.mjs` prints these times;
+ * test/trust.test.ts checks them.
  */
 export const TRUST_DROP_MIN = 0.15;
 

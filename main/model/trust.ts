@@ -22,9 +22,9 @@ export type TrustEvidence = 'fresh-message' | 'outlier' | 'stale' | 'rejected-fr
  * - 'outlier': once per own cycle for a peer whose value W-MSR dropped as a
  *   far outlier (wmsrEvaluate().outliers); its messages then are not
  *   'fresh-message'. 0.02 is small enough that an honest newcomer who
- *   starts far away (about 45 outlier cycles from 100 units) keeps pulling
- *   rights, large enough that a peer lying on every cycle is dropped within
- *   half a minute.
+ *   starts far away (46 outlier cycles from 100 units) keeps its pull, large
+ *   enough that a newcomer lying on every cycle is dropped within half a
+ *   minute.
  * - 'stale': once per own cycle a linked peer is stale (silent for more than
  *   staleCycles); a link dies after DEAD_LINK_CYCLES anyway, so this only
  *   marks peers that keep going silent.
