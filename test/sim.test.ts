@@ -3,11 +3,12 @@
  * code against closed forms (docs/drift-model.md §5).
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DRIFT_PARAMS, spread, type DriftParams } from '../main/model/drift.js';
+import { DEFAULT_DRIFT_PARAMS, sampleEntropy, spread, type DriftParams, type Vec2 } from '../main/model/drift.js';
 import { seededRandom } from '../main/model/prng.js';
 import type { Weighting } from '../main/model/weights.js';
-import { completeGraph, edgesOf, fromEdges, randomRegularGraph, ringGraph, degree, isConnected, type Graph } from '../main/sim/graph.js';
-import { Simulator } from '../main/sim/simulator.js';
+import { wmsrStep } from '../main/model/wmsr.js';
+import { completeGraph, edgesOf, fromEdges, fromLists, randomRegularGraph, ringGraph, degree, isConnected, type Graph } from '../main/sim/graph.js';
+import { Simulator, type StubbornNode } from '../main/sim/simulator.js';
 import { predictedCycles, slem, steadySpread } from '../main/sim/spectrum.js';
 import { MemoryNetwork } from '../main/transport/memory.js';
 import { makeNode } from './helpers/memory-cluster.js';
@@ -63,6 +64,141 @@ describe('simulator matches the networked node', () => {
       });
     }
   }
+});
+
+/** The rule as the pure model writes it: every node runs wmsrStep on its neighbours' previous drifts; stubborn ones stay put. */
+function wmsrReference(g: Graph, params: DriftParams, rounds: number, init: number[], stubborn: readonly StubbornNode[] = []): number[][] {
+  const randoms = Array.from({ length: g.n }, (_, i) => seededRandom(1000 + i));
+  let xs: Vec2[] = Array.from({ length: g.n }, (_, i) => [init[2 * i]!, init[2 * i + 1]!] as Vec2);
+  for (const s of stubborn) xs[s.node] = s.at;
+  const out: number[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    xs = xs.map((x, i) => {
+      const peers = Array.from(g.adj.subarray(g.offsets[i]!, g.offsets[i + 1]!), (j) => xs[j]!);
+      return wmsrStep(x, peers, sampleEntropy(randoms[i]!), params).drift;
+    });
+    for (const s of stubborn) xs[s.node] = s.at;
+    out.push(xs.flat());
+  }
+  return out;
+}
+
+/** g plus one more node (index g.n) linked to each of `to`. */
+function withExtraNode(g: Graph, to: readonly number[]): Graph {
+  const lists = Array.from({ length: g.n }, (_, i) => Array.from(g.adj.subarray(g.offsets[i]!, g.offsets[i + 1]!)));
+  lists.push([...to]);
+  for (const i of to) lists[i]!.push(g.n);
+  return fromLists(lists);
+}
+
+describe('simulator, W-MSR', () => {
+  const params: DriftParams = { alpha: 0.05, beta: 0.1, gamma: 0.001 };
+  const cases: [string, Graph, StubbornNode[]][] = [
+    ['ring of 7 (F = 0: degree 2)', ringGraph(7), []],
+    ['random 4-regular on 10', randomRegularGraph(10, 4, 3), []],
+    ['random 8-regular on 12 (F = 2)', randomRegularGraph(12, 8, 4), []],
+    ['complete 6, one stubborn at [1e5, 1e5]', completeGraph(6), [{ node: 5, at: [1e5, 1e5] }]],
+    ['edge list (path + chord)', fromEdges(6, [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [0, 3]]), []],
+  ];
+  for (const [name, g, stubborn] of cases) {
+    it(`${name}: the same trajectory as wmsrStep node by node for 120 rounds (to 1e-9)`, () => {
+      const init = initialDrifts(g.n, 42);
+      const ref = wmsrReference(g, params, 120, init, stubborn);
+      const sim = new Simulator({ graph: g, params, weighting: 'wmsr', initial: init, stubborn });
+      let worst = 0;
+      for (let r = 0; r < 120; r++) {
+        sim.run(1);
+        for (let k = 0; k < 2 * g.n; k++) worst = Math.max(worst, Math.abs(sim.xy[k]! - ref[r]![k]!));
+      }
+      expect(worst).toBeLessThan(1e-9);
+      expect(sim.honestSpread()).toBeLessThan(spread(Array.from(sim.honest, (i) => [init[2 * i]!, init[2 * i + 1]!] as const)));
+    });
+  }
+
+  it('without entropy or gravity it reaches consensus on a 6-regular graph (spread / 10^6)', () => {
+    const g = randomRegularGraph(30, 6, 8);
+    const sim = new Simulator({ graph: g, params: { alpha: 0, beta: 0.1, gamma: 0 }, weighting: 'wmsr', initial: initialDrifts(30, 3) });
+    const s0 = sim.spread();
+    sim.run(2000);
+    expect(sim.spread()).toBeLessThan(s0 / 1e6);
+  });
+
+  describe('one stubborn neighbour at [1e5, 1e5] in a 6-node complete graph (honest degree 5, F = 1)', () => {
+    const g = completeGraph(6);
+    const stubborn: StubbornNode[] = [{ node: 5, at: [1e5, 1e5] }];
+    // Honest nodes start spread over [-10, 10] on each axis.
+    const init = [-10, 5, -5, -10, 0, 10, 5, 0, 10, -5, 0, 0];
+    const cycles = 5000;
+
+    it('W-MSR: no honest node ever leaves the honest range; each cycle stays within alpha + gamma|x| of the honest hull', () => {
+      const sim = new Simulator({ graph: g, params: DEFAULT_DRIFT_PARAMS, weighting: 'wmsr', initial: init, stubborn });
+      const { alpha, gamma } = DEFAULT_DRIFT_PARAMS;
+      const range = (xy: Float64Array, axis: number): [number, number] => {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const i of sim.honest) {
+          lo = Math.min(lo, xy[2 * i + axis]!);
+          hi = Math.max(hi, xy[2 * i + axis]!);
+        }
+        return [lo, hi];
+      };
+      const start = [range(Float64Array.from(init), 0), range(Float64Array.from(init), 1)];
+      const noiseMargin = 0.5; // 6 per-axis standard deviations of the two-node noise floor (0.083)
+      let worstStep = -Infinity;
+      let worstRange = -Infinity;
+      for (let c = 0; c < cycles; c++) {
+        const before = Float64Array.from(sim.xy);
+        sim.run(1);
+        for (const axis of [0, 1]) {
+          const [lo, hi] = range(before, axis);
+          for (const i of sim.honest) {
+            const x = sim.xy[2 * i + axis]!;
+            const allowed = alpha + gamma * Math.abs(before[2 * i + axis]!);
+            worstStep = Math.max(worstStep, lo - allowed - x, x - hi - allowed);
+            worstRange = Math.max(worstRange, start[axis]![0] - noiseMargin - x, x - start[axis]![1] - noiseMargin);
+          }
+        }
+      }
+      expect(worstStep).toBeLessThanOrEqual(1e-12);
+      expect(worstRange).toBeLessThanOrEqual(0);
+      expect(sim.honestSpread()).toBeLessThan(0.5); // and they agree with each other (noise floor ~0.1)
+    });
+
+    it('plain averaging (seed rule) is captured: every honest node ends past 10^4', () => {
+      const sim = new Simulator({ graph: g, params: DEFAULT_DRIFT_PARAMS, weighting: 'seed', initial: init, stubborn });
+      sim.run(cycles);
+      for (const i of sim.honest) {
+        expect(sim.xy[2 * i]!).toBeGreaterThan(1e4);
+        expect(sim.xy[2 * i + 1]!).toBeGreaterThan(1e4);
+      }
+      // The stubborn node itself never moved.
+      expect([sim.xy[10], sim.xy[11]]).toEqual([1e5, 1e5]);
+    });
+  });
+
+  it('rejects stubborn nodes outside the graph and a bad trim', () => {
+    expect(() => new Simulator({ graph: completeGraph(3), params: DEFAULT_DRIFT_PARAMS, stubborn: [{ node: 3, at: [0, 0] }] })).toThrow(RangeError);
+    expect(() => new Simulator({ graph: completeGraph(3), params: DEFAULT_DRIFT_PARAMS, stubborn: [{ node: 0, at: [Number.NaN, 0] }] })).toThrow(RangeError);
+    expect(() => new Simulator({ graph: completeGraph(3), params: DEFAULT_DRIFT_PARAMS, weighting: 'wmsr', trim: -1 })).toThrow(RangeError);
+  });
+
+  it('a stubborn peer linked to every node of a 6-regular 20-node graph: the honest spread stays within 1.5x of the no-attacker spread', () => {
+    const g = randomRegularGraph(20, 6, 20);
+    const attacked = withExtraNode(g, Array.from({ length: 20 }, (_, i) => i));
+    const steady = (sim: Simulator): number => {
+      sim.run(2000);
+      let s2 = 0;
+      for (let t = 0; t < 20_000; t++) {
+        sim.run(1);
+        s2 += sim.honestSpread() ** 2;
+      }
+      return Math.sqrt(s2 / 20_000);
+    };
+    const calm = steady(new Simulator({ graph: g, params: DEFAULT_DRIFT_PARAMS, weighting: 'seed' }));
+    const robust = steady(new Simulator({ graph: attacked, params: DEFAULT_DRIFT_PARAMS, weighting: 'wmsr', stubborn: [{ node: 20, at: [1e5, 1e5] }] }));
+    expect(robust / calm).toBeLessThan(1.5);
+    expect(robust / calm).toBeGreaterThan(0.5); // a real spread, not frozen nodes
+  });
 });
 
 describe('graphs', () => {

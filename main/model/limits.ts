@@ -259,3 +259,77 @@ export const MAX_TRACKED_PEER_ADDRESSES = 1024;
 
 /** Proof failures logged per address per minute, so a hostile host cannot flood the log. */
 export const PROOF_FAILURE_LOGS_PER_MINUTE = 3;
+// ------------------------------------------------------------- Trust (VaultGuard Lite)
+// The robust drift step (main/model/wmsr.ts) and the per-peer trust score
+// (main/model/trust.ts); docs/drift-model.md, "Robust step (W-MSR)".
+
+/**
+ * W-MSR trims F = 1 value on each side of each axis from this many fresh
+ * peers on: with 3, dropping one value above and one below still keeps
+ * one; with fewer, nothing would be left to outvote a liar with.
+ */
+export const WMSR_F1_MIN_DEGREE = 3;
+/**
+ * ...and F = 2 from this many: a node at the default maxPeers (8) then
+ * tolerates two liars among its links, at the cost of up to 4 of 8 values per axis.
+ */
+export const WMSR_F2_MIN_DEGREE = 8;
+
+/**
+ * A value W-MSR dropped is trust evidence ('outlier') only when it lies
+ * farther than this many drift units outside the kept values (ours
+ * included): 12 per-axis standard deviations of the two-node noise floor
+ * (0.083, docs/drift-model.md §3), so the extreme honest values W-MSR drops
+ * every cycle are not counted.
+ */
+export const WMSR_OUTLIER_MIN_MARGIN = 1;
+/**
+ * ...nor closer than this many widths of the kept values' range: while a
+ * network is still converging from far apart its honest extremes are far
+ * out too, and are not lies.
+ */
+export const WMSR_OUTLIER_RANGE_FACTOR = 1;
+
+/**
+ * Trust evidence (good and bad) halves every this many milliseconds, so a
+ * peer's score tells about its last few minutes: an honest peer's good
+ * evidence settles at about 87 (10 messages/s, a score of 0.99), and a peer
+ * that lied for 10 minutes and then turned honest is back at 0.9 after
+ * about 100 s.
+ */
+export const TRUST_HALF_LIFE_MS = 60_000;
+
+/**
+ * Below this trust a peer no longer pulls (its replica is left out of the
+ * drift step). A newcomer starts at 0.5; one whose every value is a far
+ * outlier gets here in about 7 s of 100 ms cycles, while an honest newcomer
+ * joining 100 drift units away is an outlier for its first ~46 cycles and
+ * stays above (lowest 0.35; from 1000 units away, 65 cycles and 0.31).
+ */
+export const TRUST_PULL_MIN = 0.3;
+
+/**
+ * Below this trust a peer gets `bye` and its address is held off
+ * (TRUST_HOLD_OFF_MS): a newcomer that lies on every cycle gets here in
+ * about 27 s, a peer that earned full trust first in about 5 minutes (W-MSR
+ * trims it meanwhile). `node bench/robust.mjs` prints these times;
+ * test/trust.test.ts checks them.
+ */
+export const TRUST_DROP_MIN = 0.15;
+
+/**
+ * This many rejected frames from one peer within REJECT_BURST_WINDOW_MS
+ * get it `bye` and a hold-off at once, whatever its trust: an honest node
+ * (the same code) sends none, and one broken frame per cycle at the fastest
+ * cycle (50 ms) is 20 a second, well below.
+ */
+export const REJECT_BURST_FRAMES = 50;
+export const REJECT_BURST_WINDOW_MS = 1000;
+
+/**
+ * An address whose peer was dropped for low trust or a reject burst is not
+ * dialled nor admitted again before this: long enough that a stubborn or
+ * flooding peer spends most of its time cut off, short enough that a node
+ * fixed by its owner comes back without a restart.
+ */
+export const TRUST_HOLD_OFF_MS = 5 * 60_000;

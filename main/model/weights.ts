@@ -2,8 +2,11 @@
  * Peer weightings for the drift model's pull term (docs/drift-model.md §5).
  * Pure: the node, the simulator and the spectrum code share these formulas.
  *
- * - 'seed' (the default): P = mean over fresh peers of (r_j - x), scaled by beta.
+ * - 'seed': P = mean over fresh peers of (r_j - x), scaled by beta (plain averaging).
  *   One cycle is W = (1 - beta - gamma) I + beta D^{-1} A.
+ * - 'wmsr' (DEFAULT_WEIGHTING): the seed rule's mean taken after W-MSR
+ *   dropped up to F values above and F below ours on each axis
+ *   (main/model/wmsr.ts), scaled by beta. Not linear: no W matrix.
  * - 'metropolis': P = sum over fresh peers of w_ij (r_j - x) with the
  *   Metropolis–Hastings weight w_ij = 1 / (1 + max(d_i, d_j)), applied with
  *   weight 1 (beta is not used): W = W_MH - gamma I, symmetric and doubly
@@ -11,12 +14,18 @@
  */
 import { driftDiffInto, type DriftParams, type DriftStep, type Vec2 } from './drift.js';
 
-export type Weighting = 'seed' | 'metropolis';
+export type Weighting = 'seed' | 'metropolis' | 'wmsr';
 
-export const WEIGHTINGS: readonly Weighting[] = ['seed', 'metropolis'];
+/** The weightings with a one-cycle matrix W (main/sim/spectrum.ts). */
+export type LinearWeighting = Exclude<Weighting, 'wmsr'>;
+
+export const WEIGHTINGS: readonly Weighting[] = ['seed', 'metropolis', 'wmsr'];
+
+/** The weighting a node uses unless told otherwise: a minority of liars cannot steer it (docs/drift-model.md). */
+export const DEFAULT_WEIGHTING: Weighting = 'wmsr';
 
 export function isWeighting(value: unknown): value is Weighting {
-  return value === 'seed' || value === 'metropolis';
+  return value === 'seed' || value === 'metropolis' || value === 'wmsr';
 }
 
 /** Metropolis–Hastings weight of the edge between a node of degree di and one of degree dj. */
@@ -46,7 +55,7 @@ export function metropolisPull(x: Vec2, peers: readonly WeightedPeer[]): [number
   return [px, py];
 }
 
-/** The parameters driftDiffInto takes for a weighting: Metropolis pulls with weight 1 (the weights already sum to < 1). */
+/** The parameters driftDiffInto takes for a weighting: Metropolis pulls with weight 1 (the weights already sum to < 1); seed and W-MSR with beta. */
 export function pullParams(p: DriftParams, weighting: Weighting): DriftParams {
   return weighting === 'metropolis' ? { alpha: p.alpha, beta: 1, gamma: p.gamma } : p;
 }

@@ -11,10 +11,14 @@
  * so the spectra agree; Metropolis' W is symmetric already. The consensus
  * eigenvector of S (sqrt(d) for the seed rule, 1 for Metropolis; eigenvalue
  * 1 - gamma) is projected out and power iteration on S^2 finds the SLEM.
+ *
+ * W-MSR ('wmsr') drops values by rank each cycle, so it has no W; the seed
+ * rule's numbers are its reference (it is the seed rule whenever nothing is
+ * dropped), and the benchmark measures it in the simulator.
  */
 import type { DriftParams } from '../model/drift.js';
 import { seededRandom } from '../model/prng.js';
-import { metropolisWeight, type Weighting } from '../model/weights.js';
+import { metropolisWeight, type LinearWeighting } from '../model/weights.js';
 import { degree, type Graph } from './graph.js';
 
 /** A symmetric matrix in the graph's CSR pattern plus a diagonal. */
@@ -25,7 +29,7 @@ interface SymOp {
   readonly top: Float64Array;
 }
 
-function symmetricOperator(g: Graph, p: DriftParams, weighting: Weighting): SymOp {
+function symmetricOperator(g: Graph, p: DriftParams, weighting: LinearWeighting): SymOp {
   const n = g.n;
   const diag = new Float64Array(n);
   const off = new Float64Array(g.adj.length);
@@ -85,7 +89,7 @@ export interface SlemResult {
 }
 
 /** SLEM of the drift model's W on `g` by power iteration on the deflated S^2. */
-export function slem(g: Graph, p: DriftParams, weighting: Weighting = 'seed', options: { maxIterations?: number; tolerance?: number; seed?: number } = {}): SlemResult {
+export function slem(g: Graph, p: DriftParams, weighting: LinearWeighting = 'seed', options: { maxIterations?: number; tolerance?: number; seed?: number } = {}): SlemResult {
   const n = g.n;
   if (n < 2) return { rho: 0, iterations: 0, residual: 0 };
   const maxIterations = options.maxIterations ?? 200_000;
@@ -132,7 +136,7 @@ export function predictedCycles(rho: number, factor = 1000): number {
 }
 
 /** W x for drifts of one axis (the real, possibly non-symmetric, W). */
-export function applyW(g: Graph, p: DriftParams, weighting: Weighting, x: Float64Array, out: Float64Array): void {
+export function applyW(g: Graph, p: DriftParams, weighting: LinearWeighting, x: Float64Array, out: Float64Array): void {
   for (let i = 0; i < g.n; i++) {
     const s = g.offsets[i]!;
     const e = g.offsets[i + 1]!;
@@ -157,7 +161,7 @@ export function applyW(g: Graph, p: DriftParams, weighting: Weighting, x: Float6
  * independent), so E[spread^2] = (alpha^2 / n) sum_t ||P W^t||_F^2 with
  * P = I - 11^T/n. Returns the RMS spread sqrt(E[spread^2]). O(n * nnz * cycles): for n <= a few hundred.
  */
-export function steadySpread(g: Graph, p: DriftParams, weighting: Weighting = 'seed', options: { maxCycles?: number; relTolerance?: number } = {}): number {
+export function steadySpread(g: Graph, p: DriftParams, weighting: LinearWeighting = 'seed', options: { maxCycles?: number; relTolerance?: number } = {}): number {
   const n = g.n;
   if (n < 2) return 0;
   const maxCycles = options.maxCycles ?? 100_000;
