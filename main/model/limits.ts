@@ -221,3 +221,21 @@ export const DISCOVERY_DIAL_WATCH_MS = 1000;
 
 /** On stop, how long discovery waits for its goodbye packets to leave before closing its sockets. */
 export const DISCOVERY_GOODBYE_WAIT_MS = 300;
+
+// ---------------------------------------------------------------------------
+// Data dir lock (main/store/data-dir-lock.ts): one node per data dir.
+
+/** Longest lock file read; ours is under 200 bytes, so a longer one is not ours and counts as unreadable. */
+export const DATA_DIR_LOCK_MAX_BYTES = 1024;
+/**
+ * A lock file that does not parse is a starter between creating and writing
+ * it (microseconds) for at most this long; an older one was left by a crash
+ * at that moment and is taken over.
+ */
+export const DATA_DIR_LOCK_UNWRITTEN_GRACE_MS = 2000;
+/** The takeover guard is held for the milliseconds a dead holder's lock is replaced; older, its holder died and it is removed. */
+export const DATA_DIR_LOCK_TAKEOVER_STALE_MS = 4000;
+/** Longest a start waits on a lock file being written or taken over by another start (longer than the two above). */
+export const DATA_DIR_LOCK_WAIT_MS = 6000;
+/** Pause between looks at a lock file another start is writing or taking over. */
+export const DATA_DIR_LOCK_RETRY_MS = 25;
