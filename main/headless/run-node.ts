@@ -18,6 +18,7 @@ import { WsBridge } from '../server/ws-bridge.js';
 import { NodeStore, type StoreOpenOptions } from '../store/store.js';
 import { WebRtcTransport } from '../transport/webrtc.js';
 import type { RunOptions } from './cli-args.js';
+import { defaultNodeName } from './default-name.js';
 import { LogLines, type Write } from './log-lines.js';
 
 export interface RunningNode {
@@ -82,7 +83,7 @@ async function assemble(options: RunOptions, log: LogLines, store: NodeStore, en
   const saved = store.state;
   const fresh = saved.cycle === 0;
   const initial = fresh && options.drift ? { ...saved, drift: options.drift } : saved;
-  const defaultName = hostname();
+  const defaultName = defaultNodeName(hostname(), store.identity.id);
 
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
   const transport = new WebRtcTransport({
