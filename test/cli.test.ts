@@ -100,7 +100,7 @@ describe('default node name', () => {
 describe('npm run cluster -- --help', () => {
   it('explains every option of the cluster harness', () => {
     requireBuild();
-    const run = spawnSync(process.execPath, [path.join(ROOT, 'bench/cluster-run.mjs'), '--help'], { encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'bench/cluster-run.mjs'), '--help'], { encoding: 'utf8', timeout: 50_000 });
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/^Usage: npm run cluster -- \[options\]\n\n/);
@@ -110,7 +110,7 @@ describe('npm run cluster -- --help', () => {
     expect(parsed.length).toBeGreaterThan(10);
     for (const option of parsed) expect(run.stdout).toMatch(new RegExp(`^  (-\\w, )?--${option}\\b.* \\w+`, 'm'));
     for (const topology of ['full', 'ring', 'regular', 'maxpeers']) expect(run.stdout).toContain(topology);
-  });
+  }, 60_000);
 });
 
 describe('the lvs-node command (package.json bin)', () => {
@@ -146,7 +146,7 @@ describe('lvs-node binary', () => {
     for (const flag of ['--port', '--host', '--data-dir', '--peer', '--name', '--drift', '--cycle-ms', '--alpha', '--beta', '--gamma', '--max-peers', '--ice-server', '--seed']) {
       expect(stdout).toContain(flag);
     }
-  });
+  }, 30_000);
 
   it.each([[['--nope']], [['--peer', 'bad address']], [['--alpha', 'lots']]])('%j exits 2 with one line and no stack', async (argv) => {
     const dir = tempDir('lvs-cli-');
@@ -159,5 +159,5 @@ describe('lvs-node binary', () => {
     } finally {
       dir.remove();
     }
-  });
+  }, 30_000);
 });

@@ -116,6 +116,28 @@ describe('a data dir held by a running node', () => {
     expect(again.records.some((r) => r.kind === 'store' && r.msg.includes('took over'))).toBe(false);
   }, 60_000);
 
+  it.each([
+    ['a new data dir', false],
+    ['a data dir whose holder died', true],
+  ])('lets exactly one of four nodes started at once on %s run; the others name its pid', async (_what, stale) => {
+    const dataDir = path.join(root(), 'data');
+    if (stale) {
+      // The pid of a process that has exited: what a node killed with SIGKILL leaves in its lock file.
+      const gone = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+      await new Promise((resolve) => gone.once('exit', resolve));
+      fs.mkdirSync(dataDir);
+      fs.writeFileSync(path.join(dataDir, LOCK_FILE_NAME), `${JSON.stringify({ pid: gone.pid, startTime: null, bootId: null, since: new Date().toISOString(), nonce: '0123456789abcdef' })}\n`);
+    }
+    const starts = await Promise.allSettled([0, 1, 2, 3].map(() => startNode(['--port', '0', '--data-dir', dataDir])));
+    const running = starts.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    expect(running).toHaveLength(1);
+    const winner = running[0]!;
+    expect(holderOf(dataDir)?.pid).toBe(winner.child.pid);
+    for (const s of starts) {
+      if (s.status === 'rejected') expect(String(s.reason)).toContain(`node exited (2) before listening: lvs-node: the data dir ${dataDir} is in use by another node (pid ${winner.child.pid})`);
+    }
+  }, 60_000);
+
   it.runIf(LINUX)('tells a reused pid from the holder by its start time in /proc', async () => {
     // A live process that is not the holder: a lock naming it with another start time is stale.
     const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });

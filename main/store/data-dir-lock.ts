@@ -10,6 +10,9 @@
  * Taking over a dead holder's lock is serialised by a second O_EXCL file,
  * `lvs-node.lock.takeover`, held for the few milliseconds of the swap: two
  * nodes starting at once on a dir whose holder died cannot both replace it.
+ * (A start killed inside those milliseconds leaves the guard behind; it is
+ * removed once old, and only several starts racing at that very moment
+ * could then both win.)
  *
  * Without /proc (macOS, Windows) a pid that is alive counts as the holder;
  * a reused pid then keeps the dir locked until that process ends or the
@@ -74,8 +77,16 @@ function errorCode(error: unknown): unknown {
   return error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
 }
 
+/** At most DATA_DIR_LOCK_MAX_BYTES + 1 bytes of `file`: enough to tell ours from anything else. */
 function readSmall(file: string): string {
-  return fs.readFileSync(file, 'utf8').slice(0, DATA_DIR_LOCK_MAX_BYTES + 1);
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(DATA_DIR_LOCK_MAX_BYTES + 1);
+    const length = fs.readSync(fd, buffer, 0, buffer.length, 0);
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function bootId(): string | null {
@@ -120,7 +131,7 @@ function describeSelf(): LockHolder {
 
 /** The holder a lock file names, or null when its text is not a lock file of ours. */
 export function parseHolder(text: string): LockHolder | null {
-  if (text.length > DATA_DIR_LOCK_MAX_BYTES) return null;
+  if (Buffer.byteLength(text) > DATA_DIR_LOCK_MAX_BYTES) return null;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
