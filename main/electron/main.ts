@@ -4,10 +4,10 @@
  * Everything with behaviour lives elsewhere (the node, NodeService, the
  * protocol handler, the IPC wrapper); this file only wires it to Electron:
  * one instance per user data dir (Electron's single-instance lock keeps a
- * second app out; the data dir lock of the store, shared with the headless
- * node, keeps out a headless node on the same dir), --hidden starts in the tray, closing the
- * window hides it, quitting stops the node (bye, links closed, state saved)
- * within the shutdown deadline.
+ * second app out; the store's data dir lock, shared with the headless node,
+ * keeps out a headless node on the same dir), --hidden starts in the tray,
+ * closing the window hides it, quitting stops the node (bye, links closed,
+ * state saved) within the shutdown deadline.
  */
 import net from 'node:net';
 import path from 'node:path';
