@@ -16,6 +16,7 @@ import {
   type Settings,
   type StoreData,
 } from '../main/store/schema.js';
+import { DataDirLockError, LOCK_FILE_NAME } from '../main/store/data-dir-lock.js';
 import { NodeStore, StoreError, confSchemas, type StoreLog } from '../main/store/store.js';
 
 const FILE = 'lvs-node.json';
@@ -353,6 +354,80 @@ describe('NodeStore peer book', () => {
     expect(() => store.rememberPeer(peerId(1), 'no-port', '', 1)).toThrow(RangeError);
     expect(() => store.rememberPeer(peerId(1), null, 'x'.repeat(65), 1)).toThrow(RangeError);
     expect(store.peers).toEqual([]);
+  });
+});
+
+describe('NodeStore.prepare, commit and abandon (a failed start changes nothing)', () => {
+  function prepare(dir: string, log: StoreLog = () => {}): NodeStore {
+    const store = NodeStore.prepare(dir, { log });
+    openStores.push(store);
+    return store;
+  }
+
+  it('a prepared store holds the lock and writes nothing; abandon removes the directories it made', () => {
+    const base = path.dirname(dataDir());
+    const dir = path.join(base, 'a', 'b', 'data');
+    const store = prepare(dir);
+    store.updateSettings({ name: 'never' });
+    store.setState({ drift: [1, 1], vu: 1, tc: 1, cycle: 5 });
+    store.flush();
+    expect(fs.readdirSync(dir)).toEqual([LOCK_FILE_NAME]);
+    expect(() => NodeStore.prepare(dir, { log: () => {} })).toThrow(DataDirLockError);
+    store.abandon();
+    expect(fs.readdirSync(base)).toEqual([]);
+    // Once abandoned, a store never writes, even when asked to.
+    store.close();
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  it('abandon leaves an existing file and directory exactly as they were', () => {
+    const dir = dataDir();
+    writeFile(dir, validStore());
+    const file = path.join(dir, FILE);
+    const before = { text: fs.readFileSync(file, 'utf8'), mtimeMs: fs.statSync(file).mtimeMs };
+    const store = prepare(dir);
+    store.updateSettings({ port: 9999 });
+    store.abandon();
+    expect(fs.readFileSync(file, 'utf8')).toBe(before.text);
+    expect(fs.statSync(file).mtimeMs).toBe(before.mtimeMs);
+    expect(fs.readdirSync(dir)).toEqual([FILE]);
+  });
+
+  it('leaves a damaged file in place and says nothing until commit, which moves it aside', () => {
+    const dir = dataDir();
+    writeFile(dir, '{"broken": ');
+    const { log, lines } = recorder();
+    const store = prepare(dir, log);
+    expect(store.setAside).not.toBeNull();
+    expect(fs.readFileSync(path.join(dir, FILE), 'utf8')).toBe('{"broken": ');
+    expect(lines).toEqual([]);
+    store.commit();
+    expect(fs.readFileSync(store.setAside!, 'utf8')).toBe('{"broken": ');
+    expect(lines.map((l) => l.level)).toEqual(['warn', 'error']);
+    expect(storeSchema.parse(readFile(dir)).identity.id).toBe(store.identity.id);
+  });
+
+  it('commit writes what changed since prepare, in one go', () => {
+    const dir = dataDir();
+    writeFile(dir, validStore());
+    const store = prepare(dir);
+    store.updateSettings({ name: 'cli', maxPeers: 4 });
+    store.commit();
+    expect(storeSchema.parse(readFile(dir)).settings).toMatchObject({ name: 'cli', maxPeers: 4, port: 7720 });
+  });
+
+  it('close releases the lock; a closed store writes nothing more', () => {
+    const dir = dataDir();
+    const store = open(dir);
+    store.setState({ drift: [2, 2], vu: 1, tc: 1, cycle: 2 });
+    store.close();
+    expect(fs.readdirSync(dir)).toEqual([FILE]);
+    const written = fs.readFileSync(path.join(dir, FILE), 'utf8');
+    store.setState({ drift: [3, 3], vu: 1, tc: 1, cycle: 3 });
+    store.flush();
+    store.close();
+    expect(fs.readFileSync(path.join(dir, FILE), 'utf8')).toBe(written);
+    open(dir).close();
   });
 });
 

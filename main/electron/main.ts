@@ -3,9 +3,11 @@
  * headless CLI runs (runNode), with the store written by electron-store.
  * Everything with behaviour lives elsewhere (the node, NodeService, the
  * protocol handler, the IPC wrapper); this file only wires it to Electron:
- * one instance per user data dir, --hidden starts in the tray, closing the
- * window hides it, quitting stops the node (bye, links closed, state saved)
- * within the shutdown deadline.
+ * one instance per user data dir (Electron's single-instance lock keeps a
+ * second app out; the store's data dir lock, shared with the headless node,
+ * keeps out a headless node on the same dir), --hidden starts in the tray,
+ * closing the window hides it, quitting stops the node (bye, links closed,
+ * state saved) within the shutdown deadline.
  */
 import net from 'node:net';
 import path from 'node:path';
@@ -16,6 +18,7 @@ import { runNode, type RunningNode } from '../headless/run-node.js';
 import { SHUTDOWN_DEADLINE_MS } from '../model/limits.js';
 import { ListenError } from '../server/http-server.js';
 import type { Settings } from '../store/schema.js';
+import { DataDirLockError } from '../store/data-dir-lock.js';
 import { StoreError } from '../store/store.js';
 import { createElectronConf } from './electron-conf.js';
 import { wireIpc, type IpcWiring } from './ipc.js';
@@ -115,6 +118,11 @@ async function startNode(dataDir: string): Promise<RunningNode | number> {
         if (response !== 0) return 0;
         settings = { port: await freePort('0.0.0.0') };
         continue;
+      }
+      if (error instanceof DataDirLockError) {
+        // A headless node (npm run node -- --data-dir ...) runs on this app's data dir; Electron's own lock only keeps other app instances out.
+        dialog.showErrorBox('LVS Node cannot start', `The data dir ${error.dir} is in use by another LVS node (pid ${error.holderPid}). Stop that node first.`);
+        return 1;
       }
       if (error instanceof StoreError) {
         dialog.showErrorBox('LVS Node cannot start', error.message);

@@ -52,8 +52,8 @@ Options:
   --host ADDR         address to listen on and to gather ICE candidates from (default 0.0.0.0 = all)
   --data-dir DIR      where identity, state, peers and settings are kept (default ~/.config/lvs-node)
   --peer HOST:PORT    a peer to link to and keep linked (repeat for several)
-  --name NAME         name shown to peers (default: this machine's host name)
-  --drift X,Y         starting drift, used only when the data dir has no saved state
+  --name NAME         name shown to peers (default: host name and the id's first characters, e.g. myhost-ABCD)
+  --drift X,Y         starting drift, used only when the data dir has no saved state (e.g. --drift -2,-3)
   --cycle-ms N        drift cycle period, 50-200 ms (default 100)
   --alpha A           entropy weight (default 0.05)
   --beta B            peer pull weight (default 0.1)
@@ -74,7 +74,10 @@ Options:
   -h, --help          show this help
   -v, --version       show the version
 
-Settings given here are saved in the data dir and used on the next start.
+Settings given here are saved in the data dir and used on the next start,
+once the node has started: a start that fails changes nothing on disk.
+One data dir holds one running node: a second node on it exits with code 2,
+naming the pid that holds it (lvs-node.lock in the data dir).
 SIGHUP (systemctl --user reload lvs-node) re-reads the settings from
 lvs-node.json in the data dir: name, cycle, alpha/beta/gamma and max peers
 apply at once; port, discovery and ICE servers at the next start.
@@ -122,38 +125,60 @@ function readNetworkKey(file: string | undefined, env: NodeJS.ProcessEnv): strin
   return key;
 }
 
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  peer: { type: 'string', multiple: true },
+  name: { type: 'string' },
+  drift: { type: 'string' },
+  'cycle-ms': { type: 'string' },
+  alpha: { type: 'string' },
+  beta: { type: 'string' },
+  gamma: { type: 'string' },
+  'max-peers': { type: 'string' },
+  'ice-server': { type: 'string', multiple: true },
+  seed: { type: 'string' },
+  'await-peers': { type: 'string' },
+  weights: { type: 'string' },
+  'log-format': { type: 'string' },
+  'log-cycles': { type: 'boolean' },
+  'ui-public': { type: 'boolean' },
+  'no-discovery': { type: 'boolean' },
+  'network-key-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/** A value that starts with a dash and is still a number (or a list of them): -2, -0.5, -.5, -2,-3, -1e3. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * node:util reads `--drift -2,-3` as a flag missing its value followed by
+ * an unknown flag; a negative number after an option that takes a value is
+ * that option's value, so it is joined to it (`--drift=-2,-3`) first.
+ */
+export function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : null;
+    const takesValue = name !== null && Object.hasOwn(OPTIONS, name) && OPTIONS[name as keyof typeof OPTIONS].type === 'string';
+    if (takesValue && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliCommand {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'data-dir': { type: 'string' },
-        peer: { type: 'string', multiple: true },
-        name: { type: 'string' },
-        drift: { type: 'string' },
-        'cycle-ms': { type: 'string' },
-        alpha: { type: 'string' },
-        beta: { type: 'string' },
-        gamma: { type: 'string' },
-        'max-peers': { type: 'string' },
-        'ice-server': { type: 'string', multiple: true },
-        seed: { type: 'string' },
-        'await-peers': { type: 'string' },
-        weights: { type: 'string' },
-        'log-format': { type: 'string' },
-        'log-cycles': { type: 'boolean' },
-        'ui-public': { type: 'boolean' },
-        'no-discovery': { type: 'boolean' },
-        'network-key-file': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
+    parsed = parseArgs({ args: joinNegativeValues(argv), strict: true, allowPositionals: false, options: OPTIONS });
   } catch (err) {
     // node:util spreads some messages over lines; a user error is one line.
     throw new UsageError((err as Error).message.replace(/\s*\n\s*/g, ' '));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run node`: the headless node. User errors are one line and exit 2;
+ * `npm run node`: the headless node. User errors are one line and exit 2
+ * (among them a data dir held by another running node, named by its pid);
  * SIGINT/SIGTERM say bye, save and exit 0 within SHUTDOWN_DEADLINE_MS;
  * SIGHUP re-reads the settings from the store file (`systemctl --user
  * reload lvs-node`) and applies what can be applied without a restart.
@@ -8,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { SHUTDOWN_DEADLINE_MS, SIGNAL_ECHO_MS } from '../model/limits.js';
 import { ListenError } from '../server/http-server.js';
+import { DataDirLockError } from '../store/data-dir-lock.js';
 import { StoreError } from '../store/store.js';
 import { HELP, parseCli, UsageError } from './cli-args.js';
 import { runNode, type RunningNode } from './run-node.js';
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   try {
     running = await runNode(command.options, (line) => process.stdout.write(`${line}\n`));
   } catch (err) {
-    if (err instanceof ListenError || err instanceof StoreError) fail(err.message, 2);
+    if (err instanceof ListenError || err instanceof StoreError || err instanceof DataDirLockError) fail(err.message, 2);
     throw err;
   }
 

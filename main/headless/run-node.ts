@@ -19,6 +19,7 @@ import { NodeStore, type StoreOpenOptions } from '../store/store.js';
 import { WebRtcTransport } from '../transport/webrtc.js';
 import { deriveNetworkKey, nodeHandshakeCrypto } from '../identity/handshake-crypto.js';
 import type { RunOptions } from './cli-args.js';
+import { defaultNodeName } from './default-name.js';
 import { LogLines, type Write } from './log-lines.js';
 
 export interface RunningNode {
@@ -54,20 +55,36 @@ export function redactIceServer(url: string): string {
   return url.replace(/^(turns?:[^:@]+):[^@]+@/, '$1:***@');
 }
 
+/**
+ * Starts a node. The data dir is locked first (a second node on it fails
+ * with DataDirLockError), then everything that can fail is done before the
+ * store is written: a start that fails (the port in use, an address this
+ * machine does not have) leaves the data dir exactly as it was, or absent.
+ */
 export async function runNode(options: RunOptions, write: Write, env: RunEnvironment = {}): Promise<RunningNode> {
   const log = new LogLines(options.logFormat, write);
-  const store = NodeStore.open(options.dataDir, {
+  const store = NodeStore.prepare(options.dataDir, {
     log: (level, message) => log.record('store', message, {}, level),
     defaults: options.settings,
     ...(env.createConf ? { createConf: env.createConf } : {}),
   });
+  try {
+    return await assemble(options, log, store, env);
+  } catch (err) {
+    store.abandon();
+    throw err;
+  }
+}
+
+/** Builds and starts the node on a prepared store, which it commits once the port is open. */
+async function assemble(options: RunOptions, log: LogLines, store: NodeStore, env: RunEnvironment): Promise<RunningNode> {
+  // Held in memory until the port is open: a start that fails saves none of them.
   if (Object.keys(options.settings).length > 0) store.updateSettings(options.settings);
   const settings = store.settings;
   const saved = store.state;
   const fresh = saved.cycle === 0;
   const initial = fresh && options.drift ? { ...saved, drift: options.drift } : saved;
-  if (!fresh && options.drift) log.record('start', `continuing from saved drift ${JSON.stringify(saved.drift)} at cycle ${saved.cycle}; --drift applies to a new data dir only`);
-  const defaultName = hostname();
+  const defaultName = defaultNodeName(hostname(), store.identity.id);
 
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
   const transport = new WebRtcTransport({
@@ -111,13 +128,16 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
       onSignalUpgrade: (req, socket, head) => transport.handleSignalUpgrade(req, socket, head),
       onBridgeUpgrade: (req, socket, head) => bridge.handleUpgrade(req, socket, head),
     });
+    // The port is ours: now the store may reach the disk (identity, settings from the command line).
+    store.commit();
   } catch (err) {
     bridge.close();
+    await http?.close();
     await transport.shutdown();
-    store.close();
     throw err;
   }
   const listening = http;
+  if (!fresh && options.drift) log.record('start', `continuing from saved drift ${JSON.stringify(saved.drift)} at cycle ${saved.cycle}; --drift applies to a new data dir only`);
 
   node.events.on('cycle', (e) => {
     store.setState({ drift: e.drift, vu: e.vu, tc: e.tc, cycle: e.cycle });

@@ -333,3 +333,20 @@ export const REJECT_BURST_WINDOW_MS = 1000;
  * fixed by its owner comes back without a restart.
  */
 export const TRUST_HOLD_OFF_MS = 5 * 60_000;
+// ---------------------------------------------------------------------------
+// Data dir lock (main/store/data-dir-lock.ts): one node per data dir.
+
+/** Longest lock file read; ours is under 200 bytes, so a longer one is not ours and counts as unreadable. */
+export const DATA_DIR_LOCK_MAX_BYTES = 1024;
+/**
+ * A lock file that does not parse is a starter between creating and writing
+ * it (microseconds) for at most this long; an older one was left by a crash
+ * at that moment and is taken over.
+ */
+export const DATA_DIR_LOCK_UNWRITTEN_GRACE_MS = 2000;
+/** The takeover guard is held for the milliseconds a dead holder's lock is replaced; older, its holder died and it is removed. */
+export const DATA_DIR_LOCK_TAKEOVER_STALE_MS = 4000;
+/** Longest a start waits on a lock file being written or taken over by another start (longer than the two above). */
+export const DATA_DIR_LOCK_WAIT_MS = 6000;
+/** Pause between looks at a lock file another start is writing or taking over. */
+export const DATA_DIR_LOCK_RETRY_MS = 25;

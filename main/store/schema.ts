@@ -101,7 +101,7 @@ export const settingsShape = {
   gamma: numberIn(0, 0.5),
   discovery: z.boolean().describe('true or false'),
   maxPeers: intIn(1, MAX_PEERS_CEILING),
-  // Empty means "use the hostname", decided at run time so a renamed machine follows.
+  // Empty means "the host name and the id's first characters" (myhost-ABCD), decided at run time so a renamed machine follows.
   name: z.string().max(MAX_NAME_LENGTH).describe(`a string of at most ${MAX_NAME_LENGTH} characters`),
   // STUN/TURN servers for networks where host candidates do not reach (none on a LAN). Read at start.
   iceServers: z

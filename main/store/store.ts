@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import Conf, { type Options, type Schema } from 'conf';
 import { z } from 'zod';
 import { checkIdentity, createIdentity, type Identity } from '../identity/identity.js';
+import { DataDirLockError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { MAX_ADDRESSES_PER_PEER, MAX_PEER_RECORDS, STORE_WRITE_INTERVAL_MS } from '../model/limits.js';
 import { migrate } from './migrations.js';
 import {
@@ -59,8 +60,9 @@ export interface StoreOpenOptions {
  * mkdir -p, one level at a time: Node 20's `mkdirSync(dir, { recursive: true })`
  * spins forever on a path under /proc (ENOENT it cannot resolve), and a user
  * typo in --data-dir must end in one error line, not a hung process.
+ * Returns the directories it made, outermost first; if it fails, it removes them again.
  */
-function makeDirectory(dir: string): void {
+function makeDirectory(dir: string): string[] {
   const missing: string[] = [];
   let at = dir;
   while (!fs.existsSync(at)) {
@@ -69,7 +71,28 @@ function makeDirectory(dir: string): void {
     if (parent === at) break;
     at = parent;
   }
-  for (const level of missing) fs.mkdirSync(level, { mode: 0o700 });
+  const made: string[] = [];
+  try {
+    for (const level of missing) {
+      fs.mkdirSync(level, { mode: 0o700 });
+      made.push(level);
+    }
+  } catch (error) {
+    removeDirectories(made);
+    throw error;
+  }
+  return made;
+}
+
+/** Undoes makeDirectory: removes the directories it made, innermost first, as long as they are empty. */
+function removeDirectories(made: readonly string[]): void {
+  for (const dir of [...made].reverse()) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // Not empty (someone else put something there meanwhile) or gone: leave it.
+    }
+  }
 }
 
 /** conf takes the root's `properties` apart from the rest of the root schema. */
@@ -130,10 +153,19 @@ export function changedSettings(a: Settings, b: Settings): (keyof Settings)[] {
 
 export type SettingsReload = { ok: true; settings: Settings; changed: (keyof Settings)[] } | { ok: false; error: string };
 
+interface Notice {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+/** A store file as read, and what opening it will change on disk (done by commit(), not before). */
 interface Loaded {
   data: StoreData;
   createdIdentity: boolean;
+  /** Where a damaged file goes aside; it is still in place until commit(). */
   setAside: string | null;
+  /** Said at commit(): a start that fails must not report a move or migration it never made. */
+  notices: Notice[];
 }
 
 function freshStore(settings: Settings): StoreData {
@@ -159,7 +191,7 @@ function removeLeftoverTempFiles(dir: string, log: StoreLog): void {
  * out on its own: losing a peer book is a nuisance, losing the identity
  * changes who this node is, so that one is reported loudly.
  */
-function salvage(file: string, candidate: unknown, problem: string, freshSettings: Settings, log: StoreLog): Loaded {
+function salvage(file: string, candidate: unknown, problem: string, freshSettings: Settings): Loaded {
   const sections = isObject(candidate) ? candidate : {};
   const identity = checkIdentity(sections['identity']);
   const state = stateSchema.safeParse(sections['state']);
@@ -175,22 +207,20 @@ function salvage(file: string, candidate: unknown, problem: string, freshSetting
   }
 
   const aside = `${file}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
-  try {
-    fs.renameSync(file, aside);
-  } catch (error) {
-    throw new StoreError(`${file} is unreadable (${problem}) and could not be moved aside: ${messageOf(error)}`);
-  }
   const kept = [
     identity ? 'identity' : null,
     state.success ? 'state' : null,
     peers.length > 0 ? `${peers.length} peer record(s)` : null,
     settings.success ? 'settings' : null,
   ].filter((s) => s !== null);
-  log(
-    'warn',
-    `store ${file} was unreadable (${problem}); moved it to ${aside} and started from defaults` +
-      (kept.length > 0 ? `, keeping its ${kept.join(', ')}` : ''),
-  );
+  const notices: Notice[] = [
+    {
+      level: 'warn',
+      message:
+        `store ${file} was unreadable (${problem}); moved it to ${aside} and started from defaults` +
+        (kept.length > 0 ? `, keeping its ${kept.join(', ')}` : ''),
+    },
+  ];
   const data: StoreData = {
     schemaVersion: STORE_SCHEMA_VERSION,
     identity: identity ?? createIdentity(),
@@ -199,21 +229,23 @@ function salvage(file: string, candidate: unknown, problem: string, freshSetting
     settings: settings.success ? settings.data : freshSettings,
   };
   if (!identity) {
-    log(
-      'error',
-      `THE NODE IDENTITY COULD NOT BE RECOVERED: this node now has the NEW id ${data.identity.id}; ` +
+    notices.push({
+      level: 'error',
+      message:
+        `THE NODE IDENTITY COULD NOT BE RECOVERED: this node now has the NEW id ${data.identity.id}; ` +
         `the old file is kept at ${aside}`,
-    );
+    });
   }
-  return { data, createdIdentity: !identity, setAside: aside };
+  return { data, createdIdentity: !identity, setAside: aside, notices };
 }
 
-function load(file: string, freshSettings: Settings, log: StoreLog): Loaded {
+/** Reads, migrates and checks the file; changes nothing on disk. */
+function load(file: string, freshSettings: Settings): Loaded {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return { data: freshStore(freshSettings), createdIdentity: true, setAside: null };
+    if (errorCode(error) === 'ENOENT') return { data: freshStore(freshSettings), createdIdentity: true, setAside: null, notices: [] };
     throw new StoreError(`cannot read ${file}: ${messageOf(error)}`);
   }
 
@@ -221,32 +253,49 @@ function load(file: string, freshSettings: Settings, log: StoreLog): Loaded {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    return salvage(file, undefined, `not valid JSON: ${messageOf(error)}`, freshSettings, log);
+    return salvage(file, undefined, `not valid JSON: ${messageOf(error)}`, freshSettings);
   }
 
   const migrated = migrate(raw);
   if (!migrated.ok) {
     if (migrated.newer) throw new StoreError(`${file}: ${migrated.error}; the file was left untouched`);
-    return salvage(file, raw, migrated.error, freshSettings, log);
+    return salvage(file, raw, migrated.error, freshSettings);
   }
   const parsed = storeSchema.safeParse(migrated.data);
-  if (!parsed.success) return salvage(file, migrated.data, describeIssues(parsed.error), freshSettings, log);
+  if (!parsed.success) return salvage(file, migrated.data, describeIssues(parsed.error), freshSettings);
   if (!checkIdentity(parsed.data.identity)) {
-    return salvage(file, migrated.data, 'its identity keys do not match each other or its id', freshSettings, log);
+    return salvage(file, migrated.data, 'its identity keys do not match each other or its id', freshSettings);
   }
-  if (migrated.from < STORE_SCHEMA_VERSION) {
-    log('info', `migrated ${file} from store schema v${migrated.from} to v${STORE_SCHEMA_VERSION}`);
-  }
-  return { data: parsed.data, createdIdentity: false, setAside: null };
+  const notices: Notice[] =
+    migrated.from < STORE_SCHEMA_VERSION ? [{ level: 'info', message: `migrated ${file} from store schema v${migrated.from} to v${STORE_SCHEMA_VERSION}` }] : [];
+  return { data: parsed.data, createdIdentity: false, setAside: null, notices };
 }
 
+/** How a prepared store reaches the disk at commit(), and what abandon() undoes. */
+interface Pending {
+  dir: string;
+  /** Directories prepare() made for the data dir (outermost first), removed again by abandon(). */
+  madeDirectories: string[];
+  loaded: Loaded;
+  createConf: (options: Options<StoreData>) => Conf<StoreData>;
+}
+
+/**
+ * A node's store. `NodeStore.prepare` reads the data dir and takes its
+ * lock without writing anything, so a start that fails later (a port in
+ * use) can `abandon()` it and leave the disk as it was; `commit()` then
+ * writes the file. `NodeStore.open` does both at once.
+ */
 export class NodeStore {
   readonly path: string;
   readonly identity: Identity;
   readonly createdIdentity: boolean;
   readonly setAside: string | null;
 
-  readonly #conf: Conf<StoreData>;
+  /** Null until commit(): nothing is written before. */
+  #conf: Conf<StoreData> | null = null;
+  #pending: Pending | null;
+  readonly #lock: DataDirLock;
   readonly #log: StoreLog;
   #state: StoredState;
   #settings: Settings;
@@ -256,6 +305,8 @@ export class NodeStore {
   #timer: NodeJS.Timeout | null = null;
   #lastWriteAt = -Infinity;
   #closed = false;
+  /** The data dir lock is given up: another node may own the dir now, so nothing is written any more. */
+  #released = false;
   #failing = false;
   /** The file as this store last wrote (or opened) it: anything else there was written by someone else. */
   #mark: FileMark | null = null;
@@ -267,54 +318,130 @@ export class NodeStore {
    */
   #pendingSettings: Settings | null = null;
 
-  private constructor(conf: Conf<StoreData>, loaded: Loaded, log: StoreLog) {
-    this.#conf = conf;
+  private constructor(pending: Pending, lock: DataDirLock, log: StoreLog) {
+    const { loaded } = pending;
+    this.#pending = pending;
+    this.#lock = lock;
     this.#log = log;
-    this.path = conf.path;
+    this.path = path.join(pending.dir, FILE_NAME);
     this.identity = Object.freeze(loaded.data.identity);
     this.createdIdentity = loaded.createdIdentity;
     this.setAside = loaded.setAside;
     this.#state = loaded.data.state;
     this.#settings = loaded.data.settings;
     this.#peers = loaded.data.peers;
-    this.#mark = markOf(this.path);
   }
 
   /**
-   * `defaults` are the settings of a store that has none: a first start, or
-   * a file whose settings section was lost.
+   * Reads the data dir and takes its lock (DataDirLockError names the pid
+   * of a running node holding it), changing nothing else on disk: the dir
+   * is made if missing (abandon() removes it again) and the lock file
+   * created. Settings, state and peers can be changed in memory; commit()
+   * writes them. `defaults` are the settings of a store that has none: a
+   * first start, or a file whose settings section was lost.
    */
-  static open(dataDir: string, options: StoreOpenOptions): NodeStore {
+  static prepare(dataDir: string, options: StoreOpenOptions): NodeStore {
     const dir = path.resolve(dataDir);
     const checkedDefaults = validateSettingsPatch(options.defaults ?? {});
     if (!checkedDefaults.ok) throw new StoreError(`invalid default settings: ${checkedDefaults.error}`);
+    let madeDirectories: string[];
     try {
-      makeDirectory(dir);
-      removeLeftoverTempFiles(dir, options.log);
+      madeDirectories = makeDirectory(dir);
     } catch (error) {
       throw new StoreError(`cannot use data directory ${dir}: ${messageOf(error)}`);
     }
-    const loaded = load(path.join(dir, FILE_NAME), { ...DEFAULT_SETTINGS, ...checkedDefaults.settings }, options.log);
+    let lock: DataDirLock;
+    try {
+      lock = lockDataDir(dir, (message) => options.log('info', message));
+    } catch (error) {
+      removeDirectories(madeDirectories);
+      if (error instanceof DataDirLockError) throw error;
+      throw new StoreError(`cannot use data directory ${dir}: ${messageOf(error)}`);
+    }
+    let loaded: Loaded;
+    try {
+      loaded = load(path.join(dir, FILE_NAME), { ...DEFAULT_SETTINGS, ...checkedDefaults.settings });
+    } catch (error) {
+      lock.release();
+      removeDirectories(madeDirectories);
+      throw error;
+    }
+    const createConf = options.createConf ?? ((confOptions: Options<StoreData>) => new Conf<StoreData>(confOptions));
+    return new NodeStore({ dir, madeDirectories, loaded, createConf }, lock, options.log);
+  }
+
+  /** prepare() and commit() in one: the store is on disk when this returns. */
+  static open(dataDir: string, options: StoreOpenOptions): NodeStore {
+    const store = NodeStore.prepare(dataDir, options);
+    try {
+      store.commit();
+    } catch (error) {
+      store.abandon();
+      throw error;
+    }
+    return store;
+  }
+
+  /**
+   * Writes the prepared store: cleans up temporary files of an interrupted
+   * write, moves a damaged file aside, says what was migrated or salvaged,
+   * and writes the file (with the changes made since prepare()) if it is not
+   * already what the store holds. Idempotent.
+   */
+  commit(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    if (this.#closed) throw new StoreError(`${this.path}: the store was closed before it was written`);
+    const { dir, loaded } = pending;
+    try {
+      removeLeftoverTempFiles(dir, this.#log);
+    } catch (error) {
+      throw new StoreError(`cannot use data directory ${dir}: ${messageOf(error)}`);
+    }
+    if (loaded.setAside) {
+      try {
+        fs.renameSync(this.path, loaded.setAside);
+      } catch (error) {
+        throw new StoreError(`${this.path} is unreadable and could not be moved aside: ${messageOf(error)}`);
+      }
+    }
+    for (const notice of loaded.notices) this.#log(notice.level, notice.message);
 
     // By now the file is absent, valid, or an old layout whose migration is in
-    // `loaded`: conf writes `defaults` (our data) in the first and last case,
+    // memory: conf writes `defaults` (our data) in the first and last case,
     // and clearInvalidConfig is what lets it replace the old layout instead of throwing.
-    let conf: Conf<StoreData>;
     try {
-      const create = options.createConf ?? ((confOptions: Options<StoreData>) => new Conf<StoreData>(confOptions));
-      conf = create({
+      this.#conf = pending.createConf({
         cwd: dir,
         configName: CONFIG_NAME,
         configFileMode: 0o600,
         ...confSchemas(),
-        defaults: loaded.data,
+        defaults: this.#snapshot(),
         clearInvalidConfig: true,
         accessPropertiesByDotNotation: false,
       });
     } catch (error) {
-      throw new StoreError(`cannot write ${path.join(dir, FILE_NAME)}: ${messageOf(error)}`);
+      throw new StoreError(`cannot write ${this.path}: ${messageOf(error)}`);
     }
-    return new NodeStore(conf, loaded, options.log);
+    this.#pending = null;
+    this.#mark = markOf(this.path);
+    // Changes made before commit (settings from the command line) that conf kept out in favour of the file.
+    if (this.#dirty) this.flush();
+  }
+
+  /**
+   * Gives up a store that was prepared but not committed: releases the lock
+   * and removes the directories prepare() made, so a failed start leaves the
+   * disk as it found it. Nothing is written.
+   */
+  abandon(): void {
+    if (!this.#pending) return;
+    this.#closed = true;
+    this.#released = true;
+    this.#cancelTimer();
+    this.#lock.release();
+    removeDirectories(this.#pending.madeDirectories);
+    this.#pending = null;
   }
 
   get state(): StoredState {
@@ -401,13 +528,24 @@ export class NodeStore {
   /** Throws StoreError if the write fails; the change stays pending, retried in the background until close(). */
   flush(): void {
     this.#cancelTimer();
-    if (this.#dirty) this.#writeNow();
+    if (this.#dirty && this.#conf && !this.#released) this.#writeNow();
   }
 
-  /** After close, changes are still kept in memory, but only an explicit flush() or close() writes them. */
+  /**
+   * Writes what is pending and releases the data dir lock. After close,
+   * changes are still kept in memory but never written: another node may
+   * own the dir by then. A store never committed is abandoned instead.
+   */
   close(): void {
+    if (this.#pending) return this.abandon();
+    if (this.#released) return;
     this.#closed = true;
-    this.flush();
+    try {
+      this.flush();
+    } finally {
+      this.#released = true;
+      this.#lock.release();
+    }
   }
 
   #markDirty(): void {
@@ -416,7 +554,8 @@ export class NodeStore {
   }
 
   #scheduleWrite(): void {
-    if (this.#timer !== null || this.#closed) return;
+    // Before commit() nothing is written; commit() writes what has changed.
+    if (this.#timer !== null || this.#closed || this.#conf === null) return;
     const wait = Math.max(0, this.#lastWriteAt + STORE_WRITE_INTERVAL_MS - performance.now());
     this.#timer = setTimeout(() => this.#writeInBackground(), wait);
     // A pending write must not keep the process alive; shutdown calls close().
@@ -431,7 +570,7 @@ export class NodeStore {
 
   #writeInBackground(): void {
     this.#timer = null;
-    if (!this.#dirty) return;
+    if (!this.#dirty || this.#released) return;
     try {
       this.#writeNow();
     } catch (error) {
@@ -448,19 +587,24 @@ export class NodeStore {
     this.#lastWriteAt = performance.now();
     this.#noticeEdit();
     try {
-      this.#conf.store = {
-        schemaVersion: STORE_SCHEMA_VERSION,
-        identity: this.identity,
-        state: this.#state,
-        peers: [...this.#peers],
-        settings: this.#pendingSettings ?? this.#settings,
-      };
+      this.#conf!.store = this.#snapshot();
     } catch (error) {
       this.#scheduleWrite();
       throw new StoreError(`cannot write ${this.path}: ${messageOf(error)}`);
     }
     this.#mark = markOf(this.path);
     this.#dirty = false;
+  }
+
+  /** What the file holds: the store in memory, with settings edited on disk and not yet reloaded. */
+  #snapshot(): StoreData {
+    return {
+      schemaVersion: STORE_SCHEMA_VERSION,
+      identity: this.identity,
+      state: this.#state,
+      peers: [...this.#peers],
+      settings: this.#pendingSettings ?? this.#settings,
+    };
   }
 
   /**
