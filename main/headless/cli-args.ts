@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { MAX_COORDINATE } from '../model/limits.js';
 import { parseSignalAddress } from '../transport/signaling.js';
-import { checkIceServer, validateSettingsPatch, type Settings } from '../store/schema.js';
+import { checkIceServer, parseUdpPorts, UDP_PORTS_FORM, validateSettingsPatch, type Settings } from '../store/schema.js';
 
 export class UsageError extends Error {}
 
@@ -58,6 +58,8 @@ Options:
   --max-peers N       most links kept open (default 8); beyond it random links are dropped politely
   --ice-server URL    a STUN or TURN server, stun:HOST:PORT or turn:USER:PASSWORD@HOST:PORT
                       (repeat for several, at most 4; default none: host candidates only, enough on a LAN)
+  --udp-ports A-B     UDP ports WebRTC may use, one per link (e.g. 50000-50100, to open in a firewall;
+                      default any port the system gives; "" clears a saved range)
   --no-discovery      do not announce this node or look for peers on the LAN (mDNS) this run
   --seed N            draw entropy from a seeded PRNG instead of the OS (reproducible runs)
   --await-peers N     hold the drift cycle until N peers are linked (default 0)
@@ -71,7 +73,7 @@ Options:
 Settings given here are saved in the data dir and used on the next start.
 SIGHUP (systemctl --user reload lvs-node) re-reads the settings from
 lvs-node.json in the data dir: name, cycle, alpha/beta/gamma and max peers
-apply at once; port, discovery and ICE servers at the next start.
+apply at once; port, discovery, ICE servers and UDP ports at the next start.
 LAN discovery (DNS-SD over mDNS, service _lvs._tcp, on every interface) is on
 unless --no-discovery is given or the saved discovery setting is false.
 `;
@@ -116,6 +118,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
         gamma: { type: 'string' },
         'max-peers': { type: 'string' },
         'ice-server': { type: 'string', multiple: true },
+        'udp-ports': { type: 'string' },
         seed: { type: 'string' },
         'await-peers': { type: 'string' },
         weights: { type: 'string' },
@@ -162,6 +165,10 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       if (problem) throw new UsageError(`--ice-server: ${problem}`);
     }
     patch.iceServers = v['ice-server'];
+  }
+  if (v['udp-ports'] !== undefined) {
+    if (parseUdpPorts(v['udp-ports']) === undefined) throw new UsageError(`--udp-ports needs ${UDP_PORTS_FORM}, got "${v['udp-ports']}"`);
+    patch.udpPorts = v['udp-ports'];
   }
   const checked = validateSettingsPatch(patch);
   if (!checked.ok) throw new UsageError(checked.error);

@@ -221,3 +221,13 @@ export const DISCOVERY_DIAL_WATCH_MS = 1000;
 
 /** On stop, how long discovery waits for its goodbye packets to leave before closing its sockets. */
 export const DISCOVERY_GOODBYE_WAIT_MS = 300;
+
+// ------------------------------------------------------------- UDP port range (udpPorts, --udp-ports)
+
+/**
+ * Lowest port a pinned WebRTC UDP range may start at: ports below 1024 need
+ * privileges to bind, so a range there would fail every link of an ordinary user.
+ */
+export const MIN_PINNED_UDP_PORT = 1024;
+/** Highest UDP port. */
+export const MAX_UDP_PORT = 65535;

@@ -86,6 +86,8 @@ export interface WebRtcTransportOptions {
   bindAddress?: string;
   /** ICE servers, "stun:host:port" or "turn:user:password@host:port" (checkIceServer); default none: host candidates only (LAN). */
   iceServers?: string[];
+  /** UDP ports ICE may bind (RtcConfig.portRangeBegin/End), one per link; default any. */
+  portRange?: { begin: number; end: number };
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }
 
@@ -250,6 +252,7 @@ export class WebRtcTransport implements Transport {
     this.logFn = options.log;
     this.rtcConfig = { iceServers: [...iceServers] };
     if (options.bindAddress !== undefined) this.rtcConfig.bindAddress = options.bindAddress;
+    if (options.portRange) Object.assign(this.rtcConfig, { portRangeBegin: options.portRange.begin, portRangeEnd: options.portRange.end });
     const serverOptions: ServerOptions & { closeTimeout?: number } = {
       noServer: true,
       maxPayload: MAX_SIGNAL_FRAME_BYTES,
