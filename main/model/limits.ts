@@ -41,7 +41,7 @@ export const SCTP_DELAYED_SACK_MS = 200;
 /** Longest `bye` reason, in characters. */
 export const MAX_REASON_LENGTH = 200;
 
-/** A peer is fresh while its last message is at most this many of our cycles old (DESIGN.md §1). */
+/** A peer is fresh while its last message is at most this many of our cycles old (docs/drift-model.md §1). */
 export const DEFAULT_STALE_CYCLES = 10;
 
 /** A link that has been silent this many cycles is closed as dead and redialled. */
@@ -53,7 +53,7 @@ export const SNAPSHOT_EVERY_CYCLES = 50;
 /** After asking a peer for `sync`, ask again at most this often (cycles) until a `state` arrives. */
 export const SYNC_RETRY_CYCLES = 10;
 
-/** Allowed cycle period, in milliseconds (DESIGN.md §1). */
+/** Allowed cycle period, in milliseconds (docs/drift-model.md §1). */
 export const MIN_CYCLE_MS = 50;
 export const MAX_CYCLE_MS = 200;
 

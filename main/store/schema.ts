@@ -1,5 +1,5 @@
 /**
- * The store file (DESIGN.md §3): one zod schema is the source of truth; the
+ * The store file (docs/store.md): one zod schema is the source of truth; the
  * (pure: the settings schema is shared with the bridge and the dashboard)
  * TypeScript types are inferred from it and the JSON Schema that `conf`
  * validates every write with is derived from it, so the two can't disagree.
@@ -116,7 +116,7 @@ export const settingsShape = {
   cycleMs: intIn(MIN_CYCLE_MS, MAX_CYCLE_MS),
   // One entropy step moves a node by alpha; more than a unit step swamps the pull.
   alpha: numberIn(0, 1),
-  // Two nodes' distance is multiplied by (1 - 2*beta) each cycle (DESIGN.md §1):
+  // Two nodes' distance is multiplied by (1 - 2*beta) each cycle (docs/drift-model.md §2):
   // above 0.5 the factor turns negative and the pair overshoots, swapping sides
   // every cycle instead of closing in (at beta = 1 forever, above it diverging).
   beta: numberIn(0, 0.5),
