@@ -33,7 +33,7 @@ export function formatUnit(value: number): string {
 }
 
 /**
- * Node ids look like "ABCDEFG-HIJKLMN-OPQRSTU-VWXYZ" (DESIGN.md §3); the
+ * Node ids look like "ABCDEFG-HIJKLMN-OPQRSTU-VWXYZ" (docs/store.md, "identity"); the
  * first group is enough to tell peers apart on screen.
  */
 export function shortId(id: string): string {

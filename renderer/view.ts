@@ -28,7 +28,7 @@ export interface Bounds {
 
 /**
  * Smallest half-width auto-fit shows, in drift units. Converged nodes sit
- * ~0.1 apart (the entropy noise floor, DESIGN.md §1); zoomed any closer
+ * ~0.1 apart (the entropy noise floor, docs/drift-model.md §3); zoomed any closer
  * that jitter would fill the screen and look like chaos.
  */
 export const MIN_HALF_WIDTH = 0.5;

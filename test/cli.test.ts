@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { joinNegativeValues, parseCli, UsageError } from '../main/headless/cli-args.js';
 import { defaultNodeName } from '../main/headless/default-name.js';
@@ -160,4 +161,34 @@ describe('lvs-node binary', () => {
       dir.remove();
     }
   }, 30_000);
+});
+
+describe('--udp-ports', () => {
+  it('saves a UDP port range as the udpPorts setting, and "" clears it', () => {
+    expect(parseCli(['--udp-ports', '50000-50100'])).toMatchObject({ kind: 'run', options: { settings: { udpPorts: '50000-50100' } } });
+    expect(parseCli(['--udp-ports=50000-50000'])).toMatchObject({ kind: 'run', options: { settings: { udpPorts: '50000-50000' } } });
+    expect(parseCli(['--udp-ports', ''])).toMatchObject({ kind: 'run', options: { settings: { udpPorts: '' } } });
+    expect(parseCli([])).toMatchObject({ kind: 'run', options: { settings: {} } });
+  });
+
+  it.each(['50100-50000', '80-90', '60000-70000', '50000', '50000:50100', 'a-b', '1e4-2e4'])('rejects %j in one line', (range) => {
+    expect(() => parseCli(['--udp-ports', range])).toThrow(UsageError);
+    expect(() => parseCli(['--udp-ports', range])).toThrow(
+      `--udp-ports needs "A-B" with 1024 <= A <= B <= 65535 (e.g. 50000-50100), or "" for any port, got "${range}"`,
+    );
+  });
+
+  it('is listed in --help, and a bad range exits 2 with one line before touching the data dir', async () => {
+    expect((await runCli(['--help'])).stdout).toMatch(/--udp-ports A-B/);
+    const dir = tempDir('lvs-cli-');
+    try {
+      const { code, stderr, stdout } = await runCli(['--udp-ports', '9000-8000', '--data-dir', `${dir.path}/node`]);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/--udp-ports needs "A-B"/)]);
+      expect(existsSync(`${dir.path}/node`)).toBe(false);
+    } finally {
+      dir.remove();
+    }
+  });
 });

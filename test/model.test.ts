@@ -1,5 +1,5 @@
 /**
- * The drift model (DESIGN.md §1, docs/drift-model.md). Every run is seeded, so
+ * The drift model (docs/drift-model.md). Every run is seeded, so
  * each number below is reproducible; every bound is derived in a comment next
  * to it, so a change in the model's maths shows up as a failure here.
  */
@@ -48,7 +48,7 @@ describe('two nodes without entropy or gravity (alpha = gamma = 0, beta = 0.1)',
 
   it('from [5,1] vs [-2,-3] the distance first drops below 0.5 at ceil(ln(0.5/d0)/ln(1-2*beta))', () => {
     const predicted = Math.ceil(Math.log(0.5 / D0) / Math.log(rate));
-    expect(predicted).toBe(13); // the number DESIGN.md and the docs quote
+    expect(predicted).toBe(13); // the number the docs quote
     let a = A0;
     let b = B0;
     let t = 0;
@@ -68,7 +68,7 @@ describe('noise floor of two nodes (alpha 0.05, beta 0.1, gamma 0.001)', () => {
     // (x<->y symmetry and e_x^2 + e_y^2 = 1), so per axis Var(e_A - e_B) = 2 * 1/2 = 1
     // and the stationary per-axis std is
     //     sigma = alpha * sqrt(2 * 1/2) / sqrt(1 - rho^2) = alpha / sqrt(1 - (1 - 2*beta - gamma)^2)
-    // = 0.08315 (DESIGN.md's 0.083 is the same formula with gamma dropped: 0.08333).
+    // = 0.08315 (the same formula with gamma dropped gives 0.08333).
     const rho = 1 - 2 * p.beta - p.gamma;
     const sigma = p.alpha / Math.sqrt(1 - rho * rho);
     expect(sigma).toBeCloseTo(0.08315, 4);

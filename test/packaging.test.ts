@@ -1,15 +1,18 @@
 /**
- * packaging/lvs-node.service, the systemd user unit: it parses as an INI
+ * Packaging. packaging/lvs-node.service, the systemd user unit: it parses as an INI
  * file with the keys docs/running-as-a-service.md relies on, keeps to
  * options a user manager can apply, and, where systemd-analyze exists, a
  * copy with the placeholders filled in passes `systemd-analyze --user verify`
  * without a single warning.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findElectronBinary } from '../main/electron/launch.js';
+import { builderFailedLine, electronBinaryProblem } from '../scripts/dist.mjs';
 import { CLI } from './helpers/node-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -125,4 +128,86 @@ describe('packaging/lvs-node.service', () => {
   });
 
   if (!hasAnalyze) it('systemd-analyze is not installed: the unit was checked as an INI file only', () => {});
+});
+
+/**
+ * `npm run dist` (scripts/dist.mjs): electron-builder needs Electron's
+ * release zip from GitHub. Without Electron's binary (the same download) it
+ * must fail in one line, not after electron-builder's stack trace. Checked
+ * on temporary project folders with a stand-in electron and electron-builder,
+ * never with a real download.
+ */
+describe('npm run dist', () => {
+  const DIST_SCRIPT = join(ROOT, 'scripts/dist.mjs');
+  const folders: string[] = [];
+  afterEach(() => {
+    for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A project folder holding a copy of scripts/dist.mjs and as much of electron as `electron` asks for. */
+  function project(electron: 'none' | 'package' | 'path-file' | 'binary'): string {
+    const dir = mkdtempSync(join(tmpdir(), 'lvs-dist-'));
+    folders.push(dir);
+    writeFileSync(join(dir, 'package.json'), '{"name":"dist-check","type":"module"}');
+    mkdirSync(join(dir, 'scripts'));
+    copyFileSync(DIST_SCRIPT, join(dir, 'scripts/dist.mjs'));
+    const builder = join(dir, 'node_modules/electron-builder');
+    mkdirSync(builder, { recursive: true });
+    writeFileSync(join(builder, 'package.json'), '{"name":"electron-builder","version":"0.0.0"}');
+    // Stands in for electron-builder: prints its arguments, exits with FAKE_BUILDER_EXIT.
+    writeFileSync(join(builder, 'cli.js'), 'console.log(JSON.stringify(process.argv.slice(2))); process.exit(Number(process.env.FAKE_BUILDER_EXIT ?? 0));');
+    if (electron === 'none') return dir;
+    const pkg = join(dir, 'node_modules/electron');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), '{"name":"electron","version":"45.4.1"}');
+    if (electron === 'package') return dir;
+    writeFileSync(join(pkg, 'path.txt'), 'electron');
+    if (electron === 'path-file') return dir;
+    mkdirSync(join(pkg, 'dist'));
+    writeFileSync(join(pkg, 'dist/electron'), '');
+    return dir;
+  }
+
+  function run(dir: string, args: string[], env: Record<string, string> = {}) {
+    const result = spawnSync(process.execPath, [join(dir, 'scripts/dist.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  it('names what is missing, in one line', () => {
+    expect(electronBinaryProblem(project('none'))).toBe('npm run dist needs the electron package, which is not installed: run `npm install` first');
+    for (const stage of ['package', 'path-file'] as const) {
+      const problem = electronBinaryProblem(project(stage));
+      expect(problem).toMatch(/^npm run dist needs Electron 45\.4\.1's binary, which electron's install step downloads from GitHub; node_modules\/electron\/dist(\/electron)? is missing: /);
+      expect(problem).toContain('node node_modules/electron/install.js');
+      expect(problem!.split('\n')).toHaveLength(1);
+    }
+    expect(electronBinaryProblem(project('binary'))).toBeNull();
+  });
+
+  it('agrees with `npm start` on whether this checkout has the binary', () => {
+    expect(electronBinaryProblem(ROOT) === null).toBe(findElectronBinary(pathToFileURL(join(ROOT, 'package.json')).href, {}) !== null);
+  });
+
+  it('without the binary exits 1 with that one line and never starts electron-builder', () => {
+    for (const args of [['--check'], ['--linux', 'dir']]) {
+      const { status, stdout, stderr } = run(project('path-file'), args);
+      expect(status).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^npm run dist needs Electron 45\.4\.1's binary/)]);
+    }
+  });
+
+  it('with the binary runs electron-builder with the arguments given, and a failing one ends with one line', () => {
+    const dir = project('binary');
+    expect(run(dir, ['--check'])).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(run(dir, ['--linux', 'dir'])).toEqual({ status: 0, stdout: '["--linux","dir"]\n', stderr: '' });
+    const failed = run(dir, [], { FAKE_BUILDER_EXIT: '3' });
+    expect(failed.status).toBe(3);
+    expect(failed.stderr.trimEnd().split('\n')).toEqual([builderFailedLine(3)]);
+  });
+
+  it('is what package.json runs, before the build', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['dist']).toBe('node scripts/dist.mjs --check && npm run -s build && node scripts/dist.mjs');
+  });
 });

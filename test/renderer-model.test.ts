@@ -109,7 +109,7 @@ describe('DashboardModel', () => {
     expect(m.logs.at(0)!.message).toBe('line 5');
     m.applyEvent({ type: 'paused', paused: true }, 0);
     expect(m.paused).toBe(true);
-    const settings: Settings = { port: 7710, cycleMs: 150, alpha: 0.05, beta: 0.1, gamma: 0.001, discovery: true, maxPeers: 8, name: 'renamed', iceServers: [] };
+    const settings: Settings = { port: 7710, cycleMs: 150, alpha: 0.05, beta: 0.1, gamma: 0.001, discovery: true, maxPeers: 8, name: 'renamed', iceServers: [], udpPorts: '' };
     m.applyEvent({ type: 'settings', settings }, 0);
     expect(m.cycleMs).toBe(150);
     expect(m.status!.name).toBe('renamed');
@@ -166,7 +166,7 @@ describe('SpreadHistory and sparkline maths', () => {
 });
 
 describe('settings form checks', () => {
-  const loaded: Settings = { port: 7710, cycleMs: 100, alpha: 0.05, beta: 0.1, gamma: 0.001, discovery: true, maxPeers: 8, name: '', iceServers: [] };
+  const loaded: Settings = { port: 7710, cycleMs: 100, alpha: 0.05, beta: 0.1, gamma: 0.001, discovery: true, maxPeers: 8, name: '', iceServers: [], udpPorts: '' };
 
   it('round-trips loaded settings with nothing to change', () => {
     expect(checkSettingsForm(settingsToForm(loaded), loaded)).toEqual({ ok: true, patch: {} });

@@ -1,8 +1,9 @@
 /**
- * DESIGN.md §3: "a node killed at any instant restarts from its last write
- * with a valid file". A child process writes the store as fast as it can
- * and is SIGKILLed at a random (seeded) moment, over and over; after every
- * kill the file must parse, validate and hold the same identity.
+ * The store's promise (docs/store.md, "Writes"): a node killed at any
+ * instant restarts from its last write with a valid file. A child process
+ * writes the store as fast as it can and is SIGKILLed at a random (seeded)
+ * moment, over and over; after every kill the file must parse, validate and
+ * hold the same identity.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkIdentity, createIdentity } from '../main/identity/identity.js';
 import { MAX_ADDRESSES_PER_PEER, MAX_PEER_RECORDS, STORE_WRITE_INTERVAL_MS } from '../main/model/limits.js';
 import { nodeIdPattern } from '../main/protocol/messages.js';
-import { migrate, migrateV0toV1, migrateV1toV2 } from '../main/store/migrations.js';
+import { migrate, migrateV0toV1, migrateV1toV2, migrateV2toV3 } from '../main/store/migrations.js';
 import {
   DEFAULT_SETTINGS,
   STORE_SCHEMA_VERSION,
@@ -74,10 +74,16 @@ function validStore(): StoreData {
   };
 }
 
-/** A valid file as schema v1 had it: no `settings.iceServers`. */
+/** A valid file as schema v1 had it: no `settings.iceServers` (nor the later `udpPorts`). */
 function validV1(): Record<string, unknown> {
-  const { iceServers: _none, ...settings } = validStore().settings;
+  const { iceServers: _none, udpPorts: _later, ...settings } = validStore().settings;
   return { ...validStore(), schemaVersion: 1, settings };
+}
+
+/** A valid file as schema v2 had it: no `settings.udpPorts`. */
+function validV2(): Record<string, unknown> {
+  const { udpPorts: _none, ...settings } = validStore().settings;
+  return { ...validStore(), schemaVersion: 2, settings };
 }
 
 function peerId(n: number): string {
@@ -549,13 +555,24 @@ describe('store migrations', () => {
     const v2 = migrateV1toV2(v1);
     expect(v1).toEqual(copy);
     expect(v2).toEqual({ ...v1, schemaVersion: 2, settings: { ...(v1['settings'] as object), iceServers: [] } });
-    expect(storeSchema.parse(v2).settings.iceServers).toEqual([]);
+    expect(storeSchema.parse(migrateV2toV3(v2)).settings.iceServers).toEqual([]);
     // A settings section it cannot reshape is left for the schema (and the salvage) to judge.
     expect(migrateV1toV2({ schemaVersion: 1, settings: 'junk' })).toEqual({ schemaVersion: 2, settings: 'junk' });
-    expect(migrate(v1)).toEqual({ ok: true, data: v2, from: 1 });
+    expect(migrate(v1)).toEqual({ ok: true, data: migrateV2toV3(v2), from: 1 });
   });
 
-  it('opens a v1 file, keeps everything in it and writes it back as v2', () => {
+  it('v2 to v3 adds an empty udpPorts setting (any port) and touches nothing else', () => {
+    const v2 = validV2();
+    const copy = structuredClone(v2);
+    const v3 = migrateV2toV3(v2);
+    expect(v2).toEqual(copy);
+    expect(v3).toEqual({ ...v2, schemaVersion: 3, settings: { ...(v2['settings'] as object), udpPorts: '' } });
+    expect(storeSchema.parse(v3).settings.udpPorts).toBe('');
+    expect(migrateV2toV3({ schemaVersion: 2, settings: 'junk' })).toEqual({ schemaVersion: 3, settings: 'junk' });
+    expect(migrate(v2)).toEqual({ ok: true, data: v3, from: 2 });
+  });
+
+  it('opens a v1 file, keeps everything in it and writes it back as the current version', () => {
     const dir = dataDir();
     const v1 = validV1();
     writeFile(dir, v1);
@@ -566,11 +583,12 @@ describe('store migrations', () => {
     expect(store.identity).toEqual(v1['identity']);
     expect(store.state).toEqual(v1['state']);
     expect(store.peers).toEqual(v1['peers']);
-    expect(store.settings).toEqual({ ...(v1['settings'] as object), iceServers: [] });
-    expect(lines).toEqual([{ level: 'info', message: expect.stringMatching(/migrated .* from store schema v1 to v2/) }]);
+    expect(store.settings).toEqual({ ...(v1['settings'] as object), iceServers: [], udpPorts: '' });
+    expect(lines).toEqual([{ level: 'info', message: expect.stringMatching(new RegExp(`migrated .* from store schema v1 to v${STORE_SCHEMA_VERSION}`)) }]);
     const written = storeSchema.parse(readFile(dir));
-    expect(written.schemaVersion).toBe(2);
+    expect(written.schemaVersion).toBe(STORE_SCHEMA_VERSION);
     expect(written.settings.iceServers).toEqual([]);
+    expect(written.settings.udpPorts).toBe('');
   });
 
   it('refuses a newer file, and tells it apart from a broken one', () => {
@@ -612,6 +630,9 @@ describe('validateSettingsPatch', () => {
     ];
     expect(validateSettingsPatch({ iceServers })).toEqual({ ok: true, settings: { iceServers } });
     expect(validateSettingsPatch({ iceServers: [] })).toEqual({ ok: true, settings: { iceServers: [] } });
+    for (const udpPorts of ['', '50000-50100', '1024-1024', '65535-65535']) {
+      expect(validateSettingsPatch({ udpPorts })).toEqual({ ok: true, settings: { udpPorts } });
+    }
   });
 
   it.each([
@@ -629,7 +650,11 @@ describe('validateSettingsPatch', () => {
     [{ maxPeers: 257 }, 'maxPeers must be an integer from 1 to 256 (got 257)'],
     [{ name: 'n'.repeat(65) }, 'name must be a string of at most 64 characters (got a string of 65 characters)'],
     [{ port: undefined }, 'port must be an integer from 0 to 65535 (got undefined)'],
-    [{ port: 7711, colour: 'red' }, 'unknown setting "colour" (known: port, cycleMs, alpha, beta, gamma, discovery, maxPeers, name, iceServers)'],
+    [{ port: 7711, colour: 'red' }, 'unknown setting "colour" (known: port, cycleMs, alpha, beta, gamma, discovery, maxPeers, name, iceServers, udpPorts)'],
+    ...['50100-50000', '80-90', '60000-70000', '50000', '50000-', ' 50000-50100', '5e4-6e4', 50000].map((udpPorts): [unknown, string] => [
+      { udpPorts },
+      `udpPorts must be "A-B" with 1024 <= A <= B <= 65535 (e.g. 50000-50100), or "" for any port (got ${JSON.stringify(udpPorts)})`,
+    ]),
     [{ iceServers: 'stun:a.example:3478' }, 'iceServers must be a list of at most 4 ICE server URLs, each "stun:host:port" or "turn:user:password@host:port" (got "stun:a.example:3478")'],
     [{ iceServers: ['stun:a:1', 'stun:b:1', 'stun:c:1', 'stun:d:1', 'stun:e:1'] }, expect.stringMatching(/^iceServers must be a list of at most 4/)],
     [{ iceServers: ['stun:a.example:3478', 'http://b.example'] }, 'iceServers: "http://b.example" is not "stun:host:port" or "turn:user:password@host:port" (port 1-65535, TURN needs user and password)'],

@@ -15,11 +15,11 @@ export const LOG_REPLAY_LINES = 100;
 
 /**
  * Settings that are saved at once but need a restart to apply: the port is
- * bound, discovery started and the transport (with its ICE servers) built
- * when the node starts. Everything else (alpha, beta, gamma, cycleMs,
+ * bound, discovery started and the transport (with its ICE servers and UDP
+ * port range) built when the node starts. Everything else (alpha, beta, gamma, cycleMs,
  * maxPeers, name) applies live.
  */
-export const RESTART_REQUIRED: readonly (keyof Settings)[] = ['port', 'discovery', 'iceServers'];
+export const RESTART_REQUIRED: readonly (keyof Settings)[] = ['port', 'discovery', 'iceServers', 'udpPorts'];
 
 /** What reloading the settings file did (SIGHUP). */
 export interface SettingsReloaded extends SettingsUpdate {

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { MAX_COORDINATE } from '../model/limits.js';
 import { parseSignalAddress } from '../transport/signaling.js';
-import { checkIceServer, validateSettingsPatch, type Settings } from '../store/schema.js';
+import { checkIceServer, parseUdpPorts, UDP_PORTS_FORM, validateSettingsPatch, type Settings } from '../store/schema.js';
 
 export class UsageError extends Error {}
 
@@ -61,6 +61,8 @@ Options:
   --max-peers N       most links kept open (default 8); beyond it random links are dropped politely
   --ice-server URL    a STUN or TURN server, stun:HOST:PORT or turn:USER:PASSWORD@HOST:PORT
                       (repeat for several, at most 4; default none: host candidates only, enough on a LAN)
+  --udp-ports A-B     UDP ports WebRTC may use, one per link (e.g. 50000-50100, to open in a firewall;
+                      default any port the system gives; "" clears a saved range)
   --no-discovery      do not announce this node or look for peers on the LAN (mDNS) this run
   --network-key-file F  a private network: only nodes that know the passphrase in file F (its
                       first line, at least 8 characters) may link; also env LVS_NETWORK_KEY.
@@ -80,7 +82,7 @@ One data dir holds one running node: a second node on it exits with code 2,
 naming the pid that holds it (lvs-node.lock in the data dir).
 SIGHUP (systemctl --user reload lvs-node) re-reads the settings from
 lvs-node.json in the data dir: name, cycle, alpha/beta/gamma and max peers
-apply at once; port, discovery and ICE servers at the next start.
+apply at once; port, discovery, ICE servers and UDP ports at the next start.
 LAN discovery (DNS-SD over mDNS, service _lvs._tcp, on every interface) is on
 unless --no-discovery is given or the saved discovery setting is false.
 `;
@@ -138,6 +140,7 @@ const OPTIONS = {
   gamma: { type: 'string' },
   'max-peers': { type: 'string' },
   'ice-server': { type: 'string', multiple: true },
+  'udp-ports': { type: 'string' },
   seed: { type: 'string' },
   'await-peers': { type: 'string' },
   weights: { type: 'string' },
@@ -214,6 +217,10 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       if (problem) throw new UsageError(`--ice-server: ${problem}`);
     }
     patch.iceServers = v['ice-server'];
+  }
+  if (v['udp-ports'] !== undefined) {
+    if (parseUdpPorts(v['udp-ports']) === undefined) throw new UsageError(`--udp-ports needs ${UDP_PORTS_FORM}, got "${v['udp-ports']}"`);
+    patch.udpPorts = v['udp-ports'];
   }
   const checked = validateSettingsPatch(patch);
   if (!checked.ok) throw new UsageError(checked.error);

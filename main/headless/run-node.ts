@@ -15,6 +15,7 @@ import { seededRandom } from '../model/prng.js';
 import { DriftNode } from '../node/drift-node.js';
 import { startHttpServer, type RunningHttpServer } from '../server/http-server.js';
 import { WsBridge } from '../server/ws-bridge.js';
+import { parseUdpPorts } from '../store/schema.js';
 import { NodeStore, type StoreOpenOptions } from '../store/store.js';
 import { WebRtcTransport } from '../transport/webrtc.js';
 import { deriveNetworkKey, nodeHandshakeCrypto } from '../identity/handshake-crypto.js';
@@ -87,14 +88,18 @@ async function assemble(options: RunOptions, log: LogLines, store: NodeStore, en
   const defaultName = defaultNodeName(hostname(), store.identity.id);
 
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
+  const portRange = parseUdpPorts(settings.udpPorts);
   const transport = new WebRtcTransport({
     localId: store.identity.id,
     auth: nodeHandshakeCrypto(store.identity, options.networkKey ? deriveNetworkKey(options.networkKey) : null),
     ...(wildcard ? {} : { bindAddress: options.host === 'localhost' ? '127.0.0.1' : options.host }),
     // Host candidates only unless the user configured STUN/TURN servers (a LAN needs none).
     iceServers: settings.iceServers,
+    // A pinned UDP range (udpPorts) for firewalls; the settings schema has checked it.
+    ...(portRange ? { portRange } : {}),
     log: (level, message) => log.record('transport', message, {}, level),
   });
+  if (portRange) log.record('start', `WebRTC UDP ports ${portRange.begin}-${portRange.end} (one per link)`, { udpPorts: settings.udpPorts });
   if (settings.iceServers.length > 0) {
     log.record('start', `ICE servers: ${settings.iceServers.map(redactIceServer).join(', ')}`, { iceServers: settings.iceServers.map(redactIceServer) });
   }

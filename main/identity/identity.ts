@@ -1,5 +1,5 @@
 /**
- * A node's identity (DESIGN.md §3): an Ed25519 key pair made at first start
+ * A node's identity (docs/store.md, "identity"): an Ed25519 key pair made at first start
  * and kept, and the id derived from its public key, grouped for reading
  * like a Syncthing device id.
  */

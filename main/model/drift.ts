@@ -1,5 +1,5 @@
 /**
- * The drift model (DESIGN.md §1): the one function every node, simulator,
+ * The drift model (docs/drift-model.md): the one function every node, simulator,
  * test and browser calls. Pure: no clock, no randomness of its own, no I/O.
  */
 

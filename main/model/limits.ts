@@ -41,7 +41,7 @@ export const SCTP_DELAYED_SACK_MS = 200;
 /** Longest `bye` reason, in characters. */
 export const MAX_REASON_LENGTH = 200;
 
-/** A peer is fresh while its last message is at most this many of our cycles old (DESIGN.md §1). */
+/** A peer is fresh while its last message is at most this many of our cycles old (docs/drift-model.md §1). */
 export const DEFAULT_STALE_CYCLES = 10;
 
 /** A link that has been silent this many cycles is closed as dead and redialled. */
@@ -53,7 +53,7 @@ export const SNAPSHOT_EVERY_CYCLES = 50;
 /** After asking a peer for `sync`, ask again at most this often (cycles) until a `state` arrives. */
 export const SYNC_RETRY_CYCLES = 10;
 
-/** Allowed cycle period, in milliseconds (DESIGN.md §1). */
+/** Allowed cycle period, in milliseconds (docs/drift-model.md §1). */
 export const MIN_CYCLE_MS = 50;
 export const MAX_CYCLE_MS = 200;
 
@@ -350,3 +350,12 @@ export const DATA_DIR_LOCK_TAKEOVER_STALE_MS = 4000;
 export const DATA_DIR_LOCK_WAIT_MS = 6000;
 /** Pause between looks at a lock file another start is writing or taking over. */
 export const DATA_DIR_LOCK_RETRY_MS = 25;
+// ------------------------------------------------------------- UDP port range (udpPorts, --udp-ports)
+
+/**
+ * Lowest port a pinned WebRTC UDP range may start at: ports below 1024 need
+ * privileges to bind, so a range there would fail every link of an ordinary user.
+ */
+export const MIN_PINNED_UDP_PORT = 1024;
+/** Highest UDP port. */
+export const MAX_UDP_PORT = 65535;

@@ -1,7 +1,7 @@
 /**
  * A small seeded PRNG (sfc32 seeded through splitmix32) for tests and
  * simulations that must be reproducible. Real nodes draw entropy from
- * crypto.getRandomValues instead (DESIGN.md §1).
+ * crypto.getRandomValues instead (docs/drift-model.md §1).
  */
 
 function splitmix32(seed: number): () => number {

@@ -9,6 +9,8 @@
  * setting was called `settings.cycle`.
  *
  * Version 2 added `settings.iceServers` (STUN/TURN servers, none by default).
+ *
+ * Version 3 added `settings.udpPorts` (a pinned WebRTC UDP port range, "" = any).
  */
 import { STORE_SCHEMA_VERSION } from './schema.js';
 
@@ -38,8 +40,16 @@ export function migrateV1toV2(v1: Json): Json {
   return v2;
 }
 
+/** Adds the empty `udpPorts` setting (any UDP port, as every v2 node ran). */
+export function migrateV2toV3(v2: Json): Json {
+  const { settings } = v2;
+  const v3: Json = { ...v2, schemaVersion: 3 };
+  if (isObject(settings) && !('udpPorts' in settings)) v3['settings'] = { ...settings, udpPorts: '' };
+  return v3;
+}
+
 /** steps[n] turns version n into version n + 1. */
-const steps: ReadonlyArray<(data: Json) => Json> = [migrateV0toV1, migrateV1toV2];
+const steps: ReadonlyArray<(data: Json) => Json> = [migrateV0toV1, migrateV1toV2, migrateV2toV3];
 
 export type MigrateResult =
   | { ok: true; data: unknown; from: number }

@@ -1,5 +1,5 @@
 /**
- * The store file (DESIGN.md §3): one zod schema is the source of truth; the
+ * The store file (docs/store.md): one zod schema is the source of truth; the
  * (pure: the settings schema is shared with the bridge and the dashboard)
  * TypeScript types are inferred from it and the JSON Schema that `conf`
  * validates every write with is derived from it, so the two can't disagree.
@@ -21,11 +21,13 @@ import {
   MAX_ADDRESS_LENGTH,
   MAX_ICE_SERVERS,
   MAX_ICE_SERVER_URL_LENGTH,
+  MAX_UDP_PORT,
+  MIN_PINNED_UDP_PORT,
 } from '../model/limits.js';
 import { nodeIdPattern } from '../protocol/messages.js';
 
-/** v2 added `settings.iceServers` (see migrations.ts). */
-export const STORE_SCHEMA_VERSION = 2;
+/** v2 added `settings.iceServers`, v3 `settings.udpPorts` (see migrations.ts). */
+export const STORE_SCHEMA_VERSION = 3;
 
 /** "host:port" or "[v6]:port"; the host part is what we connected to, not resolved here. */
 const addressPattern = /^(?:\[[^\]\s]+\]|[^\s:[\]]+):[0-9]{1,5}$/;
@@ -55,6 +57,28 @@ export function checkIceServer(url: unknown): string | null {
   if (url.length > MAX_ICE_SERVER_URL_LENGTH) return `an ICE server URL is at most ${MAX_ICE_SERVER_URL_LENGTH} characters`;
   if (!iceServerPattern.test(url)) return `${JSON.stringify(url.slice(0, 80))} is not ${ICE_SERVER_FORMS} (port 1-65535, TURN needs user and password)`;
   return null;
+}
+
+/** A pinned UDP port range for WebRTC, as RtcConfig's portRangeBegin/portRangeEnd take it. */
+export interface UdpPortRange {
+  begin: number;
+  end: number;
+}
+
+export const UDP_PORTS_FORM = `"A-B" with ${MIN_PINNED_UDP_PORT} <= A <= B <= ${MAX_UDP_PORT} (e.g. 50000-50100), or "" for any port`;
+
+/**
+ * The range a `udpPorts` value pins, null for "" (any port the system
+ * gives), undefined if the text is not a valid range.
+ */
+export function parseUdpPorts(text: string): UdpPortRange | null | undefined {
+  if (text === '') return null;
+  const match = /^([0-9]{1,5})-([0-9]{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const begin = Number(match[1]);
+  const end = Number(match[2]);
+  if (begin < MIN_PINNED_UDP_PORT || end > MAX_UDP_PORT || begin > end) return undefined;
+  return { begin, end };
 }
 
 function intIn(min: number, max: number) {
@@ -92,7 +116,7 @@ export const settingsShape = {
   cycleMs: intIn(MIN_CYCLE_MS, MAX_CYCLE_MS),
   // One entropy step moves a node by alpha; more than a unit step swamps the pull.
   alpha: numberIn(0, 1),
-  // Two nodes' distance is multiplied by (1 - 2*beta) each cycle (DESIGN.md §1):
+  // Two nodes' distance is multiplied by (1 - 2*beta) each cycle (docs/drift-model.md §2):
   // above 0.5 the factor turns negative and the pair overshoots, swapping sides
   // every cycle instead of closing in (at beta = 1 forever, above it diverging).
   beta: numberIn(0, 0.5),
@@ -108,6 +132,13 @@ export const settingsShape = {
     .array(z.string().max(MAX_ICE_SERVER_URL_LENGTH).regex(iceServerPattern))
     .max(MAX_ICE_SERVERS)
     .describe(`a list of at most ${MAX_ICE_SERVERS} ICE server URLs, each ${ICE_SERVER_FORMS}`),
+  // WebRTC's UDP ports, pinned so a firewall can open just them; "" lets the system pick. Read at start.
+  // The regex is what the JSON Schema conf checks with can say; the refinement adds the bounds and order.
+  udpPorts: z
+    .string()
+    .regex(/^(?:|[0-9]{1,5}-[0-9]{1,5})$/)
+    .refine((text) => parseUdpPorts(text) !== undefined)
+    .describe(UDP_PORTS_FORM),
 };
 
 export const settingsSchema = z.strictObject(settingsShape);
@@ -135,6 +166,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxPeers: DEFAULT_MAX_PEERS,
   name: '',
   iceServers: [],
+  udpPorts: '',
 });
 
 function shown(value: unknown): string {

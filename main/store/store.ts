@@ -1,5 +1,5 @@
 /**
- * The node's one JSON store (DESIGN.md §3), written through `conf` so the
+ * The node's one JSON store (docs/store.md), written through `conf` so the
  * headless node and the desktop app (electron-store, built on conf) share
  * the file format. conf itself either throws on a bad file or, with
  * `clearInvalidConfig`, silently empties it; both would lose the identity,
@@ -41,7 +41,7 @@ const FILE_NAME = `${CONFIG_NAME}.json`;
 /** `atomically` writes `<file>.tmp-<10 digits><6 hex>` then renames it; a killed writer leaves one behind. */
 const LEFTOVER_TEMP_FILE = /^lvs-node\.json\.tmp-\d{10}[0-9a-f]{6}$/;
 
-/** Alone, a node agrees with itself and trusts no one less (DESIGN.md §1). */
+/** Alone, a node agrees with itself and trusts no one less (docs/drift-model.md §6). */
 const INITIAL_STATE: StoredState = { drift: [0, 0], vu: 1, tc: 1, cycle: 0 };
 
 export interface StoreOpenOptions {

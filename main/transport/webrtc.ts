@@ -107,6 +107,8 @@ export interface WebRtcTransportOptions {
   auth: HandshakeCrypto;
   /** Apply the ids-per-address limit to loopback peers too (tests; default: loopback is exempt). */
   limitLoopbackIds?: boolean;
+  /** UDP ports ICE may bind (RtcConfig.portRangeBegin/End), one per link; default any. */
+  portRange?: { begin: number; end: number };
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }
 
@@ -296,6 +298,7 @@ export class WebRtcTransport implements Transport {
     this.logFn = options.log;
     this.rtcConfig = { iceServers: [...iceServers] };
     if (options.bindAddress !== undefined) this.rtcConfig.bindAddress = options.bindAddress;
+    if (options.portRange) Object.assign(this.rtcConfig, { portRangeBegin: options.portRange.begin, portRangeEnd: options.portRange.end });
     const serverOptions: ServerOptions & { closeTimeout?: number } = {
       noServer: true,
       maxPayload: MAX_SIGNAL_FRAME_BYTES,
