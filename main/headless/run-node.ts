@@ -15,6 +15,7 @@ import { seededRandom } from '../model/prng.js';
 import { DriftNode } from '../node/drift-node.js';
 import { startHttpServer, type RunningHttpServer } from '../server/http-server.js';
 import { WsBridge } from '../server/ws-bridge.js';
+import { loadUiCredential } from '../server/ui-credential.js';
 import { NodeStore, type StoreOpenOptions } from '../store/store.js';
 import { WebRtcTransport } from '../transport/webrtc.js';
 import type { RunOptions } from './cli-args.js';
@@ -55,6 +56,8 @@ export function redactIceServer(url: string): string {
 
 export async function runNode(options: RunOptions, write: Write, env: RunEnvironment = {}): Promise<RunningNode> {
   const log = new LogLines(options.logFormat, write);
+  // Before the store opens: a --ui-public start without a usable credential must leave nothing on disk.
+  const uiCredential = options.uiPublic ? loadUiCredential(options.dataDir, options.uiPasswordFile ?? null) : null;
   const store = NodeStore.open(options.dataDir, {
     log: (level, message) => log.record('store', message, {}, level),
     defaults: options.settings,
@@ -95,7 +98,13 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
   let http: RunningHttpServer | null = null;
   let discovery: MdnsDiscovery | null = null;
   let discoveryStatus = (): DiscoveryStatus => discoveryOff('not started', transport.instance, http?.port ?? settings.port);
-  const status = (): DashboardStatus => ({ ...node.status(), listen: `${options.host}:${http?.port ?? settings.port}`, dataDir: options.dataDir, discovery: discoveryStatus() });
+  const status = (): DashboardStatus => ({
+    ...node.status(),
+    listen: `${options.host}:${http?.port ?? settings.port}`,
+    dataDir: options.dataDir,
+    discovery: discoveryStatus(),
+    ...(http ? { signaling: http.signalingStatus(), uiAccess: http.uiAccessStatus() } : {}),
+  });
   const service = new NodeService({ node, store, status, defaultName });
   const bridge = new WsBridge(service);
   const rendererDir = env.rendererDir === undefined ? (existsSync(builtRendererDir) ? builtRendererDir : null) : env.rendererDir;
@@ -108,8 +117,13 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
       getStatus: status,
       onSignalUpgrade: (req, socket, head) => transport.handleSignalUpgrade(req, socket, head),
       onBridgeUpgrade: (req, socket, head) => bridge.handleUpgrade(req, socket, head),
+      uiCredential,
+      allowedOrigins: () => store.settings.allowedOrigins ?? [],
+      log: (level, message) => log.record('http', message, {}, level),
     });
+    uiCredential?.save();
   } catch (err) {
+    await http?.close();
     bridge.close();
     await transport.shutdown();
     store.close();
@@ -138,11 +152,20 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
   }, 1000);
 
   const uiHost = wildcard ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
-  log.record('listening', `node ${store.identity.id} (${settings.name || defaultName}) listening on ${options.host}:${listening.port}; dashboard http://${uiHost}:${listening.port}/; data in ${options.dataDir}`, {
+  const dashboard = `http://${uiHost}:${listening.port}/`;
+  const access = !uiCredential
+    ? ''
+    : uiCredential.newToken
+      ? `#token=${uiCredential.newToken} (a new access token, shown only this once; kept in ${uiCredential.path})`
+      : uiCredential.kind === 'token'
+        ? ` (access token in ${uiCredential.path})`
+        : ` (password from ${uiCredential.path})`;
+  log.record('listening', `node ${store.identity.id} (${settings.name || defaultName}) listening on ${options.host}:${listening.port}; dashboard ${dashboard}${access}; data in ${options.dataDir}`, {
     id: store.identity.id,
     host: options.host,
     port: listening.port,
     dataDir: options.dataDir,
+    uiCredential: uiCredential?.kind ?? 'none',
     drift: initial.drift,
     cycle: initial.cycle,
   });

@@ -21,6 +21,8 @@ import {
   MAX_ADDRESS_LENGTH,
   MAX_ICE_SERVERS,
   MAX_ICE_SERVER_URL_LENGTH,
+  MAX_ALLOWED_ORIGINS,
+  MAX_ORIGIN_LENGTH,
 } from '../model/limits.js';
 import { nodeIdPattern } from '../protocol/messages.js';
 
@@ -54,6 +56,27 @@ export function checkIceServer(url: unknown): string | null {
   if (typeof url !== 'string') return `an ICE server must be a string like ${ICE_SERVER_FORMS}`;
   if (url.length > MAX_ICE_SERVER_URL_LENGTH) return `an ICE server URL is at most ${MAX_ICE_SERVER_URL_LENGTH} characters`;
   if (!iceServerPattern.test(url)) return `${JSON.stringify(url.slice(0, 80))} is not ${ICE_SERVER_FORMS} (port 1-65535, TURN needs user and password)`;
+  return null;
+}
+
+/**
+ * A web origin as a browser sends it in the Origin header: `http` or
+ * `https`, a lower-case host name, IPv4 address or [IPv6] address, and a
+ * port unless it is the scheme's default.
+ */
+const ORIGIN_HOST = '(?:[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\\[[0-9a-f:.]+\\])';
+export const originPattern = new RegExp(`^https?://${ORIGIN_HOST}(?::${ICE_PORT})?$`);
+
+/** Why `origin` cannot be an allowed origin (it would never match what a browser sends), or null. */
+export function checkOrigin(origin: unknown): string | null {
+  if (typeof origin !== 'string') return 'an origin must be a string like "http://host:port"';
+  if (origin.length > MAX_ORIGIN_LENGTH) return `an origin is at most ${MAX_ORIGIN_LENGTH} characters`;
+  const shown = JSON.stringify(origin.slice(0, 80));
+  if (!originPattern.test(origin)) {
+    if (originPattern.test(origin.toLowerCase())) return `${shown}: write the origin in lower case, as browsers send it`;
+    return `${shown} is not an origin "http://host[:port]" or "https://host[:port]" (no path, no trailing slash)`;
+  }
+  if (/^http:\/\/.*:80$/.test(origin) || /^https:\/\/.*:443$/.test(origin)) return `${shown}: leave out the default port, as browsers do`;
   return null;
 }
 
@@ -108,6 +131,13 @@ export const settingsShape = {
     .array(z.string().max(MAX_ICE_SERVER_URL_LENGTH).regex(iceServerPattern))
     .max(MAX_ICE_SERVERS)
     .describe(`a list of at most ${MAX_ICE_SERVERS} ICE server URLs, each ${ICE_SERVER_FORMS}`),
+  // Web pages of these origins may open /signal (docs/security.md). Optional so that store files
+  // written before it existed stay valid without a schema migration; absent means none.
+  allowedOrigins: z
+    .array(z.string().max(MAX_ORIGIN_LENGTH).regex(originPattern))
+    .max(MAX_ALLOWED_ORIGINS)
+    .optional()
+    .describe(`a list of at most ${MAX_ALLOWED_ORIGINS} origins, each "http://host[:port]" or "https://host[:port]"`),
 };
 
 export const settingsSchema = z.strictObject(settingsShape);
@@ -135,6 +165,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxPeers: DEFAULT_MAX_PEERS,
   name: '',
   iceServers: [],
+  allowedOrigins: [],
 });
 
 function shown(value: unknown): string {
@@ -167,6 +198,10 @@ export function validateSettingsPatch(
       // Name the one bad entry rather than the whole list.
       const problem = value.map(checkIceServer).find((p) => p !== null);
       if (problem) return { ok: false, error: `iceServers: ${problem}` };
+    }
+    if (key === 'allowedOrigins' && Array.isArray(value)) {
+      const problem = value.map(checkOrigin).find((p) => p !== null);
+      if (problem) return { ok: false, error: `allowedOrigins: ${problem}` };
     }
     if (!field.safeParse(value).success) {
       return { ok: false, error: `${key} must be ${field.description ?? 'valid'} (got ${shown(value)})` };
