@@ -554,7 +554,7 @@ describe('validateSettingsPatch', () => {
     [{ maxPeers: 257 }, 'maxPeers must be an integer from 1 to 256 (got 257)'],
     [{ name: 'n'.repeat(65) }, 'name must be a string of at most 64 characters (got a string of 65 characters)'],
     [{ port: undefined }, 'port must be an integer from 0 to 65535 (got undefined)'],
-    [{ port: 7711, colour: 'red' }, 'unknown setting "colour" (known: port, cycleMs, alpha, beta, gamma, discovery, maxPeers, name, iceServers)'],
+    [{ port: 7711, colour: 'red' }, 'unknown setting "colour" (known: port, cycleMs, alpha, beta, gamma, discovery, maxPeers, name, iceServers, allowedOrigins)'],
     [{ iceServers: 'stun:a.example:3478' }, 'iceServers must be a list of at most 4 ICE server URLs, each "stun:host:port" or "turn:user:password@host:port" (got "stun:a.example:3478")'],
     [{ iceServers: ['stun:a:1', 'stun:b:1', 'stun:c:1', 'stun:d:1', 'stun:e:1'] }, expect.stringMatching(/^iceServers must be a list of at most 4/)],
     [{ iceServers: ['stun:a.example:3478', 'http://b.example'] }, 'iceServers: "http://b.example" is not "stun:host:port" or "turn:user:password@host:port" (port 1-65535, TURN needs user and password)'],

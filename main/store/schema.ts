@@ -165,7 +165,6 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxPeers: DEFAULT_MAX_PEERS,
   name: '',
   iceServers: [],
-  allowedOrigins: [],
 });
 
 function shown(value: unknown): string {
