@@ -72,6 +72,8 @@ export class Cluster {
         getStatus: () => node.status(),
         onSignalUpgrade: (req, socket, head) => transport.handleSignalUpgrade(req, socket, head),
         onBridgeUpgrade: (_req, socket) => socket.destroy(),
+        // Every node here dials from 127.0.0.1: per-address limits would act as global ones (the global caps stay).
+        perAddressLimits: false,
       });
       this.nodes.push({ id, node, transport, http, index: i });
     }

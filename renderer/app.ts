@@ -5,10 +5,12 @@
  * only while the page is visible; events keep the model current meanwhile.
  */
 import type { LvsApi } from '../main/bridge/api.js';
+import { bridgeProtocols, checkAccess, secretStore, takeFragmentToken, type AuthFetch } from './access.js';
 import { BridgeClient, bridgeUrl, type ConnectionState } from './bridge-client.js';
 import { byId } from './dom.js';
 import { AddPeerForm, CopyId, PauseButton, SettingsForm } from './forms.js';
 import { DiscoveryPanel } from './discovery-panel.js';
+import { LoginPrompt } from './login.js';
 import { LogView } from './log-view.js';
 import { DashboardModel } from './model.js';
 import { Panels } from './panels.js';
@@ -35,7 +37,14 @@ const RENDER_MS = 200;
 function start(): void {
   const model = new DashboardModel();
   const history = new SpreadHistory();
-  const client = window.lvs ? null : new BridgeClient(bridgeUrl(location));
+  const secrets = secretStore(sessionStorageOrNull());
+  const handedOver = takeFragmentToken(location.hash);
+  if (handedOver.token !== null) {
+    // Keep it for this tab, and take it out of the address bar and the history.
+    secrets.set(handedOver.token);
+    window.history.replaceState(null, '', `${location.pathname}${location.search}${handedOver.rest}`);
+  }
+  const client = window.lvs ? null : new BridgeClient(bridgeUrl(location), { protocols: () => bridgeProtocols(secrets.get()) });
   const api: LvsApi = window.lvs ?? client!;
   let connection: ConnectionState | null = client ? client.connection : null;
   let statusError: string | null = null;
@@ -106,9 +115,34 @@ function start(): void {
     if (!document.hidden && !pollTimer) pollTimer = setTimeout(() => void poll(), POLL_MS);
   }
 
+  const login = client ? new LoginPrompt() : null;
+  let unlocking: Promise<void> | null = null;
+  /** Until the node lets this page in (or cannot be asked): prompts for the credential, or waits out a lock-out. */
+  const unlock = (): Promise<void> =>
+    (unlocking ??= (async () => {
+      let held = false;
+      for (;;) {
+        const access = await checkAccess(fetch as unknown as AuthFetch, secrets.get());
+        if (access.kind === 'open' || access.kind === 'unreachable') break;
+        if (!held) client!.suspend('the node asks for its credential');
+        held = true;
+        if (access.kind === 'locked') {
+          login!.block(`${access.message}.`);
+          await new Promise((r) => setTimeout(r, access.retryAfterMs));
+          continue;
+        }
+        const what = access.credential === 'token' ? 'access token' : 'password';
+        secrets.set(await login!.ask(access.credential, access.wrong ? `That is not this node's ${what}.` : null));
+      }
+      login!.hide();
+      if (held) client!.resume();
+    })().finally(() => (unlocking = null)));
+
   client?.onConnection((state) => {
     const was = connection;
     connection = state;
+    // A bridge that failed to open may be refusing our credential (the token was replaced, the password changed).
+    if (!state.connected && state.retryAt !== null) void unlock();
     if (state.connected && was && !was.connected) {
       model.addLog('info', was.everConnected ? 'reconnected to the node' : `connected to the node (${client.url})`, Date.now());
       model.resetSequence();
@@ -142,11 +176,19 @@ function start(): void {
 
   window.__lvsPlane = { positions: () => model.positions() };
 
-  client?.start();
+  if (client) void unlock().then(() => client.start());
   render();
   void settings.load();
   void poll();
   if (!document.hidden) plane.start();
+}
+
+function sessionStorageOrNull(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });

@@ -32,7 +32,8 @@ export interface SocketLike {
   onerror: ((ev: unknown) => void) | null;
 }
 
-export type SocketFactory = (url: string) => SocketLike;
+/** Opens a socket offering these WebSocket subprotocols. */
+export type SocketFactory = (url: string, protocols: string[]) => SocketLike;
 
 export interface ConnectionState {
   connected: boolean;
@@ -51,6 +52,8 @@ export interface BridgeClientOptions {
   timeoutMs?: number;
   random?: () => number;
   now?: () => number;
+  /** Subprotocols offered on each connect (the bridge's own, and the credential when the node asks for one). */
+  protocols?: () => string[];
 }
 
 const OPEN = 1;
@@ -84,7 +87,10 @@ export class BridgeClient implements LvsApi {
   private readonly connectionListeners = new Set<(state: ConnectionState) => void>();
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
+  /** suspend(): no socket and no reconnect until resume() (the page is waiting for a credential). */
+  private suspended = false;
   private readonly makeSocket: SocketFactory;
+  private readonly protocols: () => string[];
   private readonly timeoutMs: number;
   private readonly random: () => number;
   private readonly now: () => number;
@@ -94,7 +100,8 @@ export class BridgeClient implements LvsApi {
     readonly url: string,
     options: BridgeClientOptions = {},
   ) {
-    this.makeSocket = options.socket ?? ((u) => new WebSocket(u) as unknown as SocketLike);
+    this.makeSocket = options.socket ?? ((u, p) => new WebSocket(u, p) as unknown as SocketLike);
+    this.protocols = options.protocols ?? (() => []);
     this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
@@ -113,6 +120,32 @@ export class BridgeClient implements LvsApi {
   /** Stops for good: no reconnect, every pending call fails. */
   close(): void {
     this.closed = true;
+    this.dropSocket('page closed');
+    this.failPending(() => true, 'the dashboard closed its connection to the node');
+  }
+
+  /**
+   * Closes the socket and stops reconnecting until resume(): the node
+   * refuses the credential the page has, and retrying with it would only
+   * count as more wrong attempts. Calls not yet sent wait; sent ones fail.
+   */
+  suspend(why: string): void {
+    if (this.closed || this.suspended) return;
+    this.suspended = true;
+    this.dropSocket('waiting for a credential');
+    this.failPending((p) => p.sent, `lost the connection to the node before it answered (${why})`);
+    this.setState({ connected: false, everConnected: this.state.everConnected, attempt: this.state.attempt, retryAt: null, lastError: why });
+  }
+
+  /** Connects again at once after suspend(), or cuts a reconnect wait short. */
+  resume(): void {
+    this.suspended = false;
+    if (this.closed || this.socket) return;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.connect();
+  }
+
+  private dropSocket(reason: string): void {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const socket = this.socket;
@@ -123,12 +156,11 @@ export class BridgeClient implements LvsApi {
       socket.onerror = null;
       socket.onopen = null;
       try {
-        socket.close(1000, 'page closed');
+        socket.close(1000, reason);
       } catch {
         // Already closing.
       }
     }
-    this.failPending(() => true, 'the dashboard closed its connection to the node');
   }
 
   onConnection(listener: (state: ConnectionState) => void): () => void {
@@ -194,10 +226,10 @@ export class BridgeClient implements LvsApi {
 
   private connect(): void {
     this.reconnectTimer = null;
-    if (this.closed) return;
+    if (this.closed || this.suspended) return;
     let socket: SocketLike;
     try {
-      socket = this.makeSocket(this.url);
+      socket = this.makeSocket(this.url, this.protocols());
     } catch (err) {
       this.lost(`cannot open ${this.url}: ${err instanceof Error ? err.message : String(err)}`);
       return;
@@ -231,7 +263,7 @@ export class BridgeClient implements LvsApi {
     const attempt = this.state.attempt + 1;
     const delay = reconnectDelay(attempt, this.random);
     this.setState({ connected: false, everConnected: this.state.everConnected, attempt, retryAt: this.now() + delay, lastError: why });
-    if (!this.closed) this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    if (!this.closed && !this.suspended) this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
   private failPending(which: (p: Pending) => boolean, error: string): void {

@@ -2,8 +2,9 @@
  * The dashboard in a real browser (Debian's Chromium via playwright-core)
  * against real headless nodes linked over real WebRTC on loopback.
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spread, type Vec2 } from '../main/model/drift.js';
@@ -137,4 +138,91 @@ describe.skipIf(skip !== null)('dashboard in Chromium', () => {
     await page.getByTestId('pause-button').click();
     await expect.poll(() => a.status().then((s) => s.cycle)).toBeGreaterThan(cycle);
   }, 30_000);
+});
+
+/** A page of another origin: a second HTTP server on another port serving one empty page. */
+async function foreignSite(): Promise<{ origin: string; server: Server }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>another site</title><p>another site</p>');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}
+
+/** From inside the page: does `new WebSocket(url)` open? */
+function wsOpens(page: Page, url: string): Promise<boolean> {
+  return page.evaluate(
+    (u) =>
+      new Promise<boolean>((done) => {
+        const ws = new WebSocket(u);
+        ws.onopen = () => {
+          ws.close();
+          done(true);
+        };
+        ws.onerror = () => done(false);
+      }),
+    url,
+  );
+}
+
+async function statusWith(port: number, secret: string): Promise<{ paused: boolean; signaling?: { refused: Record<string, number> } }> {
+  return (await fetch(`http://127.0.0.1:${port}/api/status`, { headers: { authorization: `Bearer ${secret}` } })).json() as Promise<{ paused: boolean }>;
+}
+
+describe.skipIf(skip !== null)('the node\'s doors in Chromium', () => {
+  it('a page of a foreign origin cannot open /signal; the node\'s own page and an allowed origin can', async () => {
+    const site = await foreignSite();
+    try {
+      const closed = await startNode(['--port', '0', '--data-dir', dataDir()]);
+      const allowing = await startNode(['--port', '0', '--data-dir', dataDir(), '--allow-origin', site.origin]);
+      const foreign = await browser.newPage();
+      await foreign.goto(`${site.origin}/`);
+      expect(await wsOpens(foreign, `ws://127.0.0.1:${closed.port}/signal`)).toBe(false);
+      expect((await closed.status()).signaling?.refused.origin).toBe(1);
+      expect(await wsOpens(foreign, `ws://127.0.0.1:${allowing.port}/signal`)).toBe(true);
+
+      const own = await browser.newPage();
+      await own.goto(`http://127.0.0.1:${closed.port}/`);
+      expect(await wsOpens(own, `ws://127.0.0.1:${closed.port}/signal`)).toBe(true);
+      expect((await closed.status()).signaling?.refused.origin).toBe(1);
+    } finally {
+      site.server.close();
+    }
+  }, 60_000);
+
+  it('a --ui-public dashboard asks for the access token, refuses a wrong one, then works', async () => {
+    const dir = dataDir();
+    const a = await startNode(['--port', '0', '--data-dir', dir, '--name', 'locked', '--ui-public']);
+    const secret = readFileSync(join(dir, 'ui-token'), 'utf8').trim();
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${a.port}/`);
+    await expect.poll(() => page.getByTestId('login-dialog').isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.getByTestId('node-id').textContent()).toBe('—');
+
+    await page.getByTestId('login-secret').fill('not-the-token');
+    await page.getByTestId('login-submit').click();
+    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/not this node's access token/);
+    expect(await page.getByTestId('login-dialog').isVisible()).toBe(true);
+
+    await page.getByTestId('login-secret').fill(secret);
+    await page.getByTestId('login-submit').click();
+    await expect.poll(() => page.getByTestId('login-dialog').isVisible()).toBe(false);
+    await expect.poll(() => page.getByTestId('node-id').textContent(), { timeout: 10_000 }).toContain(a.id);
+    // A state-changing call goes through the authenticated bridge.
+    await page.getByTestId('pause-button').click();
+    await expect.poll(() => statusWith(a.port, secret).then((s) => s.paused)).toBe(true);
+  }, 60_000);
+
+  it('the URL with #token= from the start log opens a --ui-public dashboard at once, and the token leaves the address bar', async () => {
+    const a = await startNode(['--port', '0', '--data-dir', dataDir(), '--ui-public']);
+    const listening = a.records.find((r) => r.kind === 'listening')!;
+    const url = /(http:\/\/\S+#token=[A-Za-z0-9_-]+)/.exec(listening.msg)?.[1];
+    expect(url).toBeDefined();
+    const page = await browser.newPage();
+    await page.goto(url!);
+    await expect.poll(() => page.getByTestId('node-id').textContent(), { timeout: 10_000 }).toContain(a.id);
+    expect(await page.getByTestId('login-dialog').isVisible()).toBe(false);
+    expect(page.url()).not.toContain('token');
+  }, 60_000);
 });

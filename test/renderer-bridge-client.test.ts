@@ -144,6 +144,50 @@ describe('BridgeClient', () => {
   });
 });
 
+describe('BridgeClient while the node asks for a credential', () => {
+  it('offers the current subprotocols on every connect', () => {
+    let protocols = ['lvs-bridge'];
+    const offered: string[][] = [];
+    const c = new BridgeClient('ws://h/bridge', {
+      socket: (url, p) => {
+        offered.push(p);
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      },
+      protocols: () => protocols,
+      random: () => 0.5,
+    });
+    c.start();
+    protocols = ['lvs-bridge', 'lvs-auth.c2VjcmV0'];
+    sockets[0]!.drop();
+    vi.advanceTimersByTime(reconnectDelay(1, () => 0.5));
+    expect(offered).toEqual([['lvs-bridge'], ['lvs-bridge', 'lvs-auth.c2VjcmV0']]);
+  });
+
+  it('suspend() closes the socket and stops reconnecting; unsent calls wait for resume()', async () => {
+    const c = client();
+    const states: ConnectionState[] = [];
+    c.onConnection((s) => states.push(s));
+    c.start();
+    sockets[0]!.open();
+    const sent = c.getStatus();
+    c.suspend('the node asks for its credential');
+    await expect(sent).resolves.toMatchObject({ ok: false, error: expect.stringContaining('the node asks for its credential') });
+    expect(sockets[0]!.closedWith).toBe(1000);
+    expect(states.at(-1)).toMatchObject({ connected: false, retryAt: null, lastError: 'the node asks for its credential' });
+    const waiting = c.getStatus();
+    vi.advanceTimersByTime(9_000);
+    expect(sockets).toHaveLength(1);
+    c.resume();
+    expect(sockets).toHaveLength(2);
+    sockets[1]!.open();
+    const req = sockets[1]!.sent[0]!;
+    sockets[1]!.reply({ id: req.id, result: { ok: true, value: 2 } });
+    await expect(waiting).resolves.toEqual({ ok: true, value: 2 });
+  });
+});
+
 describe('reconnect delay and url', () => {
   it('doubles from 0.5 s to a 10 s cap, jittered by ±20%', () => {
     expect(reconnectDelay(1, () => 0.5)).toBe(500);

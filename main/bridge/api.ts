@@ -77,6 +77,48 @@ export interface DashboardStatus extends NodeStatus {
   dataDir: string;
   /** LAN discovery: interfaces served, peers heard, its log and, after 30 s alone, a hint; says why when off. */
   discovery: DiscoveryStatus;
+  /** What the node's port refused (signaling gate, HTTP limits), by reason; absent before the port is open. */
+  signaling?: SignalingStatus;
+  /** Who may use the dashboard and the status API, and what was refused. */
+  uiAccess?: UiAccessStatus;
+}
+
+/**
+ * Why the node's port refused a stranger (docs/security.md): a /signal page
+ * of a foreign origin, too many sessions in flight or too many new ones
+ * from one address, too many connections from one address or from all, a
+ * full address table, a request whose headers or body did not arrive in
+ * time, a request head too large, or one HTTP could not parse.
+ */
+export const SIGNAL_REFUSALS = [
+  'origin',
+  'address-sessions',
+  'address-rate',
+  'address-connections',
+  'server-connections',
+  'tracking-full',
+  'request-timeout',
+  'headers-too-large',
+  'bad-request',
+] as const;
+export type SignalRefusal = (typeof SIGNAL_REFUSALS)[number];
+
+export interface SignalingStatus {
+  refused: Partial<Record<SignalRefusal, number>>;
+  /** Remote addresses the gate keeps counters for now. */
+  tracked: number;
+}
+
+/** Why a dashboard or status request was refused with --ui-public: no credential, a wrong one, or too many wrong ones from that address. */
+export const UI_ACCESS_REFUSALS = ['missing', 'wrong', 'locked-out'] as const;
+export type UiAccessRefusal = (typeof UI_ACCESS_REFUSALS)[number];
+
+export interface UiAccessStatus {
+  /** 'none': loopback clients only, no credential; otherwise what --ui-public asks for. */
+  credential: 'none' | 'token' | 'password';
+  refused: Partial<Record<UiAccessRefusal, number>>;
+  /** Addresses whose failed attempts are remembered now. */
+  tracked: number;
 }
 
 export interface CycleEvent {
@@ -149,6 +191,19 @@ export const CHANNEL_OF = {
  * browser: requests with an id, replies with that id, and pushed events.
  */
 export const BRIDGE_PATH = '/bridge';
+/** WebSocket subprotocol of the bridge; the node answers with it whenever a page offers it. */
+export const BRIDGE_PROTOCOL = 'lvs-bridge';
+/**
+ * With --ui-public a page proves it holds the credential by offering a
+ * second subprotocol, this prefix and the credential's UTF-8 bytes in
+ * base64url (browsers cannot set headers on a WebSocket; a query string
+ * would end up in logs and browser history). The node never echoes it.
+ */
+export const BRIDGE_AUTH_PROTOCOL_PREFIX = 'lvs-auth.';
+/** GET here answers 204 when the request carries a usable credential (or needs none), 401 or 429 otherwise. */
+export const AUTH_CHECK_PATH = '/api/auth';
+/** The start log shows a new access token as `http://host:port/#token=...`: a fragment never reaches a server or its logs. */
+export const TOKEN_FRAGMENT_KEY = 'token';
 export interface BridgeRequest {
   id: number;
   channel: RequestChannel;

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { MAX_COORDINATE } from '../model/limits.js';
 import { parseSignalAddress } from '../transport/signaling.js';
-import { checkIceServer, parseUdpPorts, UDP_PORTS_FORM, validateSettingsPatch, type Settings } from '../store/schema.js';
+import { checkIceServer, checkOrigin, parseUdpPorts, UDP_PORTS_FORM, validateSettingsPatch, type Settings } from '../store/schema.js';
 
 export class UsageError extends Error {}
 
@@ -26,6 +26,8 @@ export interface RunOptions {
   logFormat: 'text' | 'json';
   logCycles: boolean;
   uiPublic: boolean;
+  /** --ui-password-file: with --ui-public, the password is in this file instead of the generated access token. */
+  uiPasswordFile?: string | null;
   /** --no-discovery: no mDNS announcing or browsing this run, whatever the saved `discovery` setting says. */
   noDiscovery?: boolean;
   /** Private network passphrase (--network-key-file or LVS_NETWORK_KEY); null: an open LAN. Never saved, never logged. */
@@ -72,7 +74,12 @@ Options:
   --weights W         peer weighting: seed (beta * mean, default) or metropolis (1/(1+max(d_i,d_j)))
   --log-format F      text or json (one JSON object per line) (default text)
   --log-cycles        log every cycle, not just one line a second
-  --ui-public         also serve the status API and the dashboard to clients not on loopback
+  --ui-public         also serve the status API and the dashboard to clients not on loopback; they
+                      need the access token the node makes and keeps in DATA-DIR/ui-token
+  --ui-password-file FILE
+                      with --ui-public: ask for the password in FILE (mode 0600, one line, 12+ characters)
+  --allow-origin ORIGIN
+                      let web pages of ORIGIN (http://host:port) open /signal (repeat for several)
   -h, --help          show this help
   -v, --version       show the version
 
@@ -147,6 +154,8 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   'log-cycles': { type: 'boolean' },
   'ui-public': { type: 'boolean' },
+  'ui-password-file': { type: 'string' },
+  'allow-origin': { type: 'string', multiple: true },
   'no-discovery': { type: 'boolean' },
   'network-key-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -222,6 +231,13 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     if (parseUdpPorts(v['udp-ports']) === undefined) throw new UsageError(`--udp-ports needs ${UDP_PORTS_FORM}, got "${v['udp-ports']}"`);
     patch.udpPorts = v['udp-ports'];
   }
+  if (v['allow-origin'] !== undefined) {
+    for (const origin of v['allow-origin']) {
+      const problem = checkOrigin(origin);
+      if (problem) throw new UsageError(`--allow-origin: ${problem}`);
+    }
+    patch.allowedOrigins = v['allow-origin'];
+  }
   const checked = validateSettingsPatch(patch);
   if (!checked.ok) throw new UsageError(checked.error);
 
@@ -231,6 +247,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   const weights = v.weights ?? 'seed';
   if (weights !== 'seed' && weights !== 'metropolis') throw new UsageError(`--weights must be seed or metropolis, got "${weights}"`);
   const networkKey = readNetworkKey(v['network-key-file'], env);
+  if (v['ui-password-file'] !== undefined && !v['ui-public']) throw new UsageError('--ui-password-file needs --ui-public (loopback clients need no password)');
   const logFormat = v['log-format'] ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format must be text or json, got "${logFormat}"`);
 
@@ -247,6 +264,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       logFormat,
       logCycles: v['log-cycles'] ?? false,
       uiPublic: v['ui-public'] ?? false,
+      uiPasswordFile: v['ui-password-file'] ?? null,
       noDiscovery: v['no-discovery'] ?? false,
       weights,
       networkKey,

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { SHUTDOWN_DEADLINE_MS, SIGNAL_ECHO_MS } from '../model/limits.js';
 import { ListenError } from '../server/http-server.js';
 import { DataDirLockError } from '../store/data-dir-lock.js';
+import { CredentialError } from '../server/ui-credential.js';
 import { StoreError } from '../store/store.js';
 import { HELP, parseCli, UsageError } from './cli-args.js';
 import { runNode, type RunningNode } from './run-node.js';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   try {
     running = await runNode(command.options, (line) => process.stdout.write(`${line}\n`));
   } catch (err) {
-    if (err instanceof ListenError || err instanceof StoreError || err instanceof DataDirLockError) fail(err.message, 2);
+    if (err instanceof ListenError || err instanceof StoreError || err instanceof DataDirLockError || err instanceof CredentialError) fail(err.message, 2);
     throw err;
   }
 

@@ -16,6 +16,7 @@ import { DriftNode } from '../node/drift-node.js';
 import { startHttpServer, type RunningHttpServer } from '../server/http-server.js';
 import { WsBridge } from '../server/ws-bridge.js';
 import { parseUdpPorts } from '../store/schema.js';
+import { loadUiCredential, type UiCredential } from '../server/ui-credential.js';
 import { NodeStore, type StoreOpenOptions } from '../store/store.js';
 import { WebRtcTransport } from '../transport/webrtc.js';
 import { deriveNetworkKey, nodeHandshakeCrypto } from '../identity/handshake-crypto.js';
@@ -64,13 +65,15 @@ export function redactIceServer(url: string): string {
  */
 export async function runNode(options: RunOptions, write: Write, env: RunEnvironment = {}): Promise<RunningNode> {
   const log = new LogLines(options.logFormat, write);
+  // Before the store opens: a --ui-public start without a usable credential must leave nothing on disk.
+  const uiCredential = options.uiPublic ? loadUiCredential(options.dataDir, options.uiPasswordFile ?? null) : null;
   const store = NodeStore.prepare(options.dataDir, {
     log: (level, message) => log.record('store', message, {}, level),
     defaults: options.settings,
     ...(env.createConf ? { createConf: env.createConf } : {}),
   });
   try {
-    return await assemble(options, log, store, env);
+    return await assemble(options, log, store, env, uiCredential);
   } catch (err) {
     store.abandon();
     throw err;
@@ -78,7 +81,7 @@ export async function runNode(options: RunOptions, write: Write, env: RunEnviron
 }
 
 /** Builds and starts the node on a prepared store, which it commits once the port is open. */
-async function assemble(options: RunOptions, log: LogLines, store: NodeStore, env: RunEnvironment): Promise<RunningNode> {
+async function assemble(options: RunOptions, log: LogLines, store: NodeStore, env: RunEnvironment, uiCredential: UiCredential | null): Promise<RunningNode> {
   // Held in memory until the port is open: a start that fails saves none of them.
   if (Object.keys(options.settings).length > 0) store.updateSettings(options.settings);
   const settings = store.settings;
@@ -119,7 +122,13 @@ async function assemble(options: RunOptions, log: LogLines, store: NodeStore, en
   let http: RunningHttpServer | null = null;
   let discovery: MdnsDiscovery | null = null;
   let discoveryStatus = (): DiscoveryStatus => discoveryOff('not started', transport.instance, http?.port ?? settings.port);
-  const status = (): DashboardStatus => ({ ...node.status(), listen: `${options.host}:${http?.port ?? settings.port}`, dataDir: options.dataDir, discovery: discoveryStatus() });
+  const status = (): DashboardStatus => ({
+    ...node.status(),
+    listen: `${options.host}:${http?.port ?? settings.port}`,
+    dataDir: options.dataDir,
+    discovery: discoveryStatus(),
+    ...(http ? { signaling: http.signalingStatus(), uiAccess: http.uiAccessStatus() } : {}),
+  });
   const service = new NodeService({ node, store, status, defaultName });
   const bridge = new WsBridge(service);
   const rendererDir = env.rendererDir === undefined ? (existsSync(builtRendererDir) ? builtRendererDir : null) : env.rendererDir;
@@ -132,10 +141,15 @@ async function assemble(options: RunOptions, log: LogLines, store: NodeStore, en
       getStatus: status,
       onSignalUpgrade: (req, socket, head) => transport.handleSignalUpgrade(req, socket, head),
       onBridgeUpgrade: (req, socket, head) => bridge.handleUpgrade(req, socket, head),
+      uiCredential,
+      allowedOrigins: () => store.settings.allowedOrigins ?? [],
+      log: (level, message) => log.record('http', message, {}, level),
     });
     // The port is ours: now the store may reach the disk (identity, settings from the command line).
     store.commit();
+    uiCredential?.save();
   } catch (err) {
+    await http?.close();
     bridge.close();
     await http?.close();
     await transport.shutdown();
@@ -165,11 +179,20 @@ async function assemble(options: RunOptions, log: LogLines, store: NodeStore, en
   }, 1000);
 
   const uiHost = wildcard ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
-  log.record('listening', `node ${store.identity.id} (${settings.name || defaultName}) listening on ${options.host}:${listening.port}; dashboard http://${uiHost}:${listening.port}/; data in ${options.dataDir}`, {
+  const dashboard = `http://${uiHost}:${listening.port}/`;
+  const access = !uiCredential
+    ? ''
+    : uiCredential.newToken
+      ? `#token=${uiCredential.newToken} (a new access token, shown only this once; kept in ${uiCredential.path})`
+      : uiCredential.kind === 'token'
+        ? ` (access token in ${uiCredential.path})`
+        : ` (password from ${uiCredential.path})`;
+  log.record('listening', `node ${store.identity.id} (${settings.name || defaultName}) listening on ${options.host}:${listening.port}; dashboard ${dashboard}${access}; data in ${options.dataDir}`, {
     id: store.identity.id,
     host: options.host,
     port: listening.port,
     dataDir: options.dataDir,
+    uiCredential: uiCredential?.kind ?? 'none',
     drift: initial.drift,
     cycle: initial.cycle,
   });

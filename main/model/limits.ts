@@ -359,3 +359,96 @@ export const DATA_DIR_LOCK_RETRY_MS = 25;
 export const MIN_PINNED_UDP_PORT = 1024;
 /** Highest UDP port. */
 export const MAX_UDP_PORT = 65535;
+// ------------------------------------------------------------- Signaling gate, HTTP server, dashboard access
+// (main/server/: what a stranger on the LAN can make the node's one TCP port hold; docs/security.md)
+
+/**
+ * Signaling sockets one remote address may have in flight on /signal at
+ * once (counted from the upgrade until the socket closes). An honest host
+ * runs one node and needs one or two (its dial, and ours crossing it); 8
+ * leaves room for a few nodes behind one address, and keeps any single
+ * address to a quarter of MAX_PENDING_INBOUND_SESSIONS.
+ */
+export const MAX_SIGNAL_SESSIONS_PER_ADDRESS = 8;
+/**
+ * New /signal sessions per second one address may start, on average (a
+ * token bucket refilled at this rate)... An honest dialer retries with
+ * backoff (RECONNECT_MIN_MS doubling), well under one a second.
+ */
+export const SIGNAL_SESSIONS_PER_SECOND_PER_ADDRESS = 5;
+/** ...and at once, after a quiet spell (the bucket's size): a node that starts and dials its whole peer book at one address. */
+export const SIGNAL_SESSION_BURST_PER_ADDRESS = 20;
+/**
+ * TCP connections one remote address may hold open on the node's port at
+ * once, of any kind (signaling, status, the dashboard's files and bridge).
+ * A browser opens at most 6 per host plus the bridge; a node one or two.
+ * Connections beyond it are closed at accept, before a byte is read.
+ */
+export const MAX_CONNECTIONS_PER_ADDRESS = 32;
+/**
+ * TCP connections the node's port holds open at once, from everyone
+ * (Node's server.maxConnections; beyond it new sockets are closed at
+ * accept). Signaling sockets close once their DataChannel is open, so a
+ * node at MAX_PEERS_CEILING links holds far fewer; it is also well below
+ * the usual 1024 open files a process may have.
+ */
+export const MAX_HTTP_CONNECTIONS = 256;
+/**
+ * Remote addresses the signaling gate keeps counters for. Larger than
+ * MAX_HTTP_CONNECTIONS, so there is always an entry without a live
+ * connection to forget when a new address arrives; entries are forgotten
+ * as soon as they hold no connection and their bucket is full again.
+ */
+export const MAX_TRACKED_SIGNAL_ADDRESSES = 1024;
+/** How often the per-address tables drop entries that have gone idle. */
+export const ADDRESS_TABLE_SWEEP_MS = 10_000;
+
+/**
+ * Time a client has to send the complete request headers (Node's
+ * server.headersTimeout). Real requests arrive in one packet; a slowloris
+ * that trickles headers to hold a socket is cut after this. Also closes a
+ * connection that sends nothing at all.
+ */
+export const HTTP_HEADERS_TIMEOUT_MS = 5000;
+/** Time for a whole request (server.requestTimeout): the node takes GETs and upgrades only, without bodies. */
+export const HTTP_REQUEST_TIMEOUT_MS = 10_000;
+/** An idle keep-alive connection is closed after this (server.keepAliveTimeout; Node's default, so a browser's reuse still works). */
+export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 5000;
+/** How often Node checks the two timeouts above (its default of 30 s would let a slowloris hold a socket 35 s). */
+export const HTTP_TIMEOUT_CHECK_INTERVAL_MS = 1000;
+/** Most header lines in one request (server.maxHeadersCount): a browser sends about 20. */
+export const HTTP_MAX_HEADERS_COUNT = 64;
+/**
+ * Largest request head in bytes (the server's maxHeaderSize). Browsers
+ * send every cookie of a host to every port of it, so the dashboard on
+ * 127.0.0.1 receives the cookies of other local web apps too: Node's
+ * default of 16 KiB is kept for them.
+ */
+export const HTTP_MAX_HEADER_BYTES = 16 * 1024;
+
+/** Origins in the `allowedOrigins` setting (pages of other sites allowed to open /signal). */
+export const MAX_ALLOWED_ORIGINS = 16;
+/** Longest origin accepted there: scheme, a DNS name of at most 253 characters and a port. */
+export const MAX_ORIGIN_LENGTH = 300;
+/** A refused Origin is logged at most once per this time... */
+export const REFUSED_ORIGIN_LOG_INTERVAL_MS = 60_000;
+/** ...for at most this many distinct origins per interval (the rest are only counted). */
+export const REFUSED_ORIGIN_LOG_MAX = 16;
+
+/** Bytes of the random dashboard access token (`ui-token` in the data dir, 256 bits). */
+export const UI_TOKEN_BYTES = 32;
+/** A password from --ui-password-file is at least this long... */
+export const MIN_UI_PASSWORD_LENGTH = 12;
+/** ...and at most this long (it rides in an HTTP header). */
+export const MAX_UI_PASSWORD_LENGTH = 256;
+/**
+ * Wrong credentials one address may present in a row before it is refused
+ * outright (HTTP 429, whatever it sends) until its bucket refills...
+ */
+export const UI_AUTH_FAILURE_BURST = 10;
+/** ...at one attempt per this many milliseconds (10 a minute: a password of 12 characters takes longer than the universe's age). */
+export const UI_AUTH_FAILURE_REFILL_MS = 6000;
+/** Remote addresses whose failed attempts are remembered; one whose bucket is full again is forgotten. */
+export const MAX_TRACKED_UI_AUTH_ADDRESSES = 1024;
+/** Dashboards (bridge WebSockets) connected at once; more are answered HTTP 503. */
+export const MAX_BRIDGE_CLIENTS = 16;

@@ -7,9 +7,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import type { BridgeServerFrame, NodeEventMessage } from '../bridge/api.js';
+import { BRIDGE_PROTOCOL, type BridgeServerFrame, type NodeEventMessage } from '../bridge/api.js';
 import { isRequestChannel } from '../bridge/payloads.js';
 import type { NodeService } from '../bridge/service.js';
+import { MAX_BRIDGE_CLIENTS } from '../model/limits.js';
+import { refuseSocket } from './refuse.js';
 
 /** Largest request frame a dashboard sends (a settings patch is ~200 bytes). */
 export const MAX_BRIDGE_FRAME_BYTES = 16 * 1024;
@@ -23,7 +25,12 @@ const requestSchema = z.object({
 });
 
 export class WsBridge {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BRIDGE_FRAME_BYTES });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_BRIDGE_FRAME_BYTES,
+    // Answer with the bridge's own subprotocol when offered, never with the credential a page offers beside it.
+    handleProtocols: (offered) => (offered.has(BRIDGE_PROTOCOL) ? BRIDGE_PROTOCOL : false),
+  });
   /** Frames refused before they reached the service, for diagnostics. */
   rejectedFrames = 0;
 
@@ -32,6 +39,10 @@ export class WsBridge {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.wss.clients.size >= MAX_BRIDGE_CLIENTS) {
+      refuseSocket(socket, '503 Service Unavailable');
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
   }
 

@@ -23,6 +23,8 @@ import {
   MAX_ICE_SERVER_URL_LENGTH,
   MAX_UDP_PORT,
   MIN_PINNED_UDP_PORT,
+  MAX_ALLOWED_ORIGINS,
+  MAX_ORIGIN_LENGTH,
 } from '../model/limits.js';
 import { nodeIdPattern } from '../protocol/messages.js';
 
@@ -79,6 +81,27 @@ export function parseUdpPorts(text: string): UdpPortRange | null | undefined {
   const end = Number(match[2]);
   if (begin < MIN_PINNED_UDP_PORT || end > MAX_UDP_PORT || begin > end) return undefined;
   return { begin, end };
+}
+
+/**
+ * A web origin as a browser sends it in the Origin header: `http` or
+ * `https`, a lower-case host name, IPv4 address or [IPv6] address, and a
+ * port unless it is the scheme's default.
+ */
+const ORIGIN_HOST = '(?:[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\\[[0-9a-f:.]+\\])';
+export const originPattern = new RegExp(`^https?://${ORIGIN_HOST}(?::${ICE_PORT})?$`);
+
+/** Why `origin` cannot be an allowed origin (it would never match what a browser sends), or null. */
+export function checkOrigin(origin: unknown): string | null {
+  if (typeof origin !== 'string') return 'an origin must be a string like "http://host:port"';
+  if (origin.length > MAX_ORIGIN_LENGTH) return `an origin is at most ${MAX_ORIGIN_LENGTH} characters`;
+  const shown = JSON.stringify(origin.slice(0, 80));
+  if (!originPattern.test(origin)) {
+    if (originPattern.test(origin.toLowerCase())) return `${shown}: write the origin in lower case, as browsers send it`;
+    return `${shown} is not an origin "http://host[:port]" or "https://host[:port]" (no path, no trailing slash)`;
+  }
+  if (/^http:\/\/.*:80$/.test(origin) || /^https:\/\/.*:443$/.test(origin)) return `${shown}: leave out the default port, as browsers do`;
+  return null;
 }
 
 function intIn(min: number, max: number) {
@@ -139,6 +162,13 @@ export const settingsShape = {
     .regex(/^(?:|[0-9]{1,5}-[0-9]{1,5})$/)
     .refine((text) => parseUdpPorts(text) !== undefined)
     .describe(UDP_PORTS_FORM),
+  // Web pages of these origins may open /signal (docs/security.md). Optional so that store files
+  // written before it existed stay valid without a schema migration; absent means none.
+  allowedOrigins: z
+    .array(z.string().max(MAX_ORIGIN_LENGTH).regex(originPattern))
+    .max(MAX_ALLOWED_ORIGINS)
+    .optional()
+    .describe(`a list of at most ${MAX_ALLOWED_ORIGINS} origins, each "http://host[:port]" or "https://host[:port]"`),
 };
 
 export const settingsSchema = z.strictObject(settingsShape);
@@ -199,6 +229,10 @@ export function validateSettingsPatch(
       // Name the one bad entry rather than the whole list.
       const problem = value.map(checkIceServer).find((p) => p !== null);
       if (problem) return { ok: false, error: `iceServers: ${problem}` };
+    }
+    if (key === 'allowedOrigins' && Array.isArray(value)) {
+      const problem = value.map(checkOrigin).find((p) => p !== null);
+      if (problem) return { ok: false, error: `allowedOrigins: ${problem}` };
     }
     if (!field.safeParse(value).success) {
       return { ok: false, error: `${key} must be ${field.description ?? 'valid'} (got ${shown(value)})` };
