@@ -32,7 +32,8 @@ Options:
   --known K            addresses each node is told with --topology maxpeers, 1 to N-1 (default N-1)
   --seconds S          how long to run once the links have settled, 1-3600 (default 20)
   --cycle-ms MS        drift cycle period, 50-200 (default 100)
-  --weights W          peer weighting: seed (beta * mean) or metropolis (default seed)
+  --weights W          peer weighting: seed (beta * mean), metropolis or wmsr (default seed: the
+                       spectral prediction is for linear weightings)
   --alpha A            entropy weight, 0-1 (default 0.05)
   --beta B             peer pull weight, 0-0.5 (default 0.1)
   --gamma G            gravity toward the origin, 0-0.5 (default 0.001)
@@ -97,7 +98,7 @@ const cycleMs = int('cycle-ms', 50, 200);
 const params = { alpha: num('alpha', 0, 1), beta: num('beta', 0, 0.5), gamma: num('gamma', 0, 0.5) };
 const topologyName = opts.topology;
 if (!['full', 'ring', 'regular', 'maxpeers'].includes(topologyName)) fail(`--topology must be full, ring, regular or maxpeers, got ${JSON.stringify(topologyName)}`);
-if (!['seed', 'metropolis'].includes(opts.weights)) fail(`--weights must be seed or metropolis, got ${JSON.stringify(opts.weights)}`);
+if (!['seed', 'metropolis', 'wmsr'].includes(opts.weights)) fail(`--weights must be seed, metropolis or wmsr, got ${JSON.stringify(opts.weights)}`);
 const known = opts.known === undefined ? n - 1 : int('known', 1, n - 1);
 if (topologyName === 'regular' && (n * k) % 2 !== 0) fail(`a ${k}-regular graph on ${n} nodes needs n*k even`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

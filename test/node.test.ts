@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { distance } from '../main/model/drift.js';
 import { DEAD_LINK_CYCLES, DEFAULT_STALE_CYCLES, MAX_FRAME_BYTES, SNAPSHOT_EVERY_CYCLES } from '../main/model/limits.js';
 import { REJECT_REASONS } from '../main/protocol/messages.js';
-import { MemoryNetwork } from '../main/transport/memory.js';
+import { MemoryNetwork, MemoryTransport } from '../main/transport/memory.js';
 import { makeNode, rawPeer, testId } from './helpers/memory-cluster.js';
 
 function manualNetwork() {
@@ -196,14 +196,28 @@ describe('DriftNode over the in-memory transport', () => {
   it('survives 10,000 random and mutated frames with finite state', async () => {
     const network = manualNetwork();
     const a = makeNode(network, 0, [3, -2], { params: { alpha: 0.05, beta: 0.1, gamma: 0.001 } });
-    const raw = rawPeer(network, 1);
+    // A peer sending this much garbage is cut off (trust, reject bursts) and held off: each
+    // relink comes from a fresh id, the way a fuzzer that cycles keys would.
+    let fuzzer = 0;
+    const fuzzId = (k: number): string => {
+      const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+      const digits = Array.from({ length: 5 }, (_, i) => B32[Math.floor(k / 32 ** (4 - i)) % 32]).join('');
+      return `FUZZAAA-FUZZAAA-FUZZAAA-${digits}`;
+    };
+    const newRaw = () => {
+      const id = fuzzId(++fuzzer);
+      const transport = new MemoryTransport(network, id, `fuzz${fuzzer}:7710`);
+      transport.setHandler({ onLink() {}, onFrame() {}, onUnlink() {} });
+      return { id, transport };
+    };
+    let raw = newRaw();
     await raw.transport.dial(a.transport.address);
     let link = raw.transport.linkTo(testId(0))!;
     let relinks = 0;
     const { seededRandom } = await import('../main/model/prng.js');
     const rnd = seededRandom(42);
     const valid = [
-      { type: 'hello', v: 2, id: testId(1), name: 'fuzz', state: { drift: [1, 2], vu: 0.5, tc: 1 }, seq: 0 },
+      { type: 'hello', v: 2, id: raw.id, name: 'fuzz', state: { drift: [1, 2], vu: 0.5, tc: 1 }, seq: 0 },
       { type: 'ep', v: 2, seq: 1, e: [0.3, -0.2] },
       { type: 'sdm', v: 2, seq: 1, diff: [0.01, 0.02] },
       { type: 'state', v: 2, seq: 1, drift: [1, 2], vu: 0.5, tc: 1 },
@@ -228,7 +242,8 @@ describe('DriftNode over the in-memory transport', () => {
       const roll = rnd();
       let frame: string;
       if (roll < 0.2) {
-        frame = JSON.stringify({ ...pick(valid), seq: seq++ });
+        const base = pick(valid);
+        frame = JSON.stringify({ ...base, ...(base.type === 'hello' ? { id: raw.id } : {}), seq: seq++ });
       } else if (roll < 0.8) {
         frame = JSON.stringify(mutate(pick(valid), 0)) ?? 'null';
       } else {
@@ -237,7 +252,8 @@ describe('DriftNode over the in-memory transport', () => {
         frame = base.slice(0, at) + String.fromCharCode(Math.floor(rnd() * 128)) + base.slice(at + 1);
       }
       if (!link.isOpen) {
-        // A mutated hello that claims another id gets the link closed: dial again and carry on.
+        // A mutated hello that claims another id gets the link closed, garbage gets the peer cut off: a new one carries on.
+        raw = newRaw();
         await raw.transport.dial(a.transport.address);
         link = raw.transport.linkTo(testId(0))!;
         relinks++;
@@ -253,7 +269,9 @@ describe('DriftNode over the in-memory transport', () => {
     expect(status.cycle).toBe(1000);
     for (const v of [...status.state.drift, status.state.vu, status.state.tc]) expect(Number.isFinite(v)).toBe(true);
     for (const p of status.peers) if (p.drift) expect(p.drift.every(Number.isFinite)).toBe(true);
-    expect(status.peers.length).toBeLessThanOrEqual(1);
+    expect(status.peers.filter((p) => p.connected).length).toBeLessThanOrEqual(1);
+    expect(status.heldOff.length).toBeGreaterThan(0);
+    for (const p of status.peers) expect(p.trust).toBeGreaterThan(0);
     const total = Object.values(status.rejects).reduce((s, n) => s + (n ?? 0), 0);
     expect(total).toBeGreaterThan(5000);
     expect(relinks).toBeGreaterThan(0);

@@ -24,6 +24,8 @@ function peer(id: string, drift: [number, number] | null, over: Partial<PeerStat
     messagesIn: 0,
     messagesOut: 0,
     rejects: {},
+    trust: 0.9,
+    excluded: null,
     ...over,
   };
 }
@@ -45,6 +47,8 @@ function status(cycle: number, drift: [number, number], peers: PeerStatus[], ove
     messages: { in: 0, out: 0 },
     rejects: {},
     dialTargets: [],
+    weights: 'wmsr',
+    heldOff: [],
     listen: '127.0.0.1:7710',
     dataDir: '/tmp/x',
     discovery: { enabled: false, off: '--no-discovery', service: '_lvs._tcp', instance: 'test-instance', port: 7710, interfaces: [], peers: [], hint: null, log: [] },

@@ -40,6 +40,10 @@ export interface PeerStatus {
   messagesIn: number;
   messagesOut: number;
   rejects: Partial<Record<RejectReason, number>>;
+  /** Trust score in (0, 1): 0.5 for a newcomer (docs/drift-model.md "Trust"). */
+  trust: number;
+  /** Why this linked peer does not pull the node now (stale, low trust, outlier...), or null. */
+  excluded: string | null;
 }
 
 export interface DialTarget {
@@ -68,6 +72,12 @@ export interface NodeStatus {
   messages: { in: number; out: number };
   rejects: Partial<Record<RejectReason, number>>;
   dialTargets: DialTarget[];
+  /** The peer weighting of the drift step: 'wmsr' (robust, the default), 'seed' or 'metropolis'. */
+  weights: 'wmsr' | 'seed' | 'metropolis';
+  /** Peers cut off (low trust, a burst of invalid frames) or blocked by the user, and why. */
+  heldOff: Array<{ id: string; reason: string; until: number | null }>;
+  /** What the proof of identity refused (docs/protocol.md "Handshake"); absent on the in-memory transport. */
+  proofs?: { proven: number; failures: Record<string, number>; refused: Record<string, number> };
 }
 
 /** What the status API and the bridge return: the node's status plus where it runs. */

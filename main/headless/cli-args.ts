@@ -32,8 +32,8 @@ export interface RunOptions {
   noDiscovery?: boolean;
   /** Private network passphrase (--network-key-file or LVS_NETWORK_KEY); null: an open LAN. Never saved, never logged. */
   networkKey?: string | null;
-  /** --weights: peer weighting of the drift pull, 'seed' (default) or 'metropolis'. */
-  weights?: 'seed' | 'metropolis';
+  /** --weights: peer weighting of the drift pull, 'wmsr' (robust, default), 'seed' or 'metropolis'. */
+  weights?: 'wmsr' | 'seed' | 'metropolis';
 }
 
 export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
@@ -71,7 +71,9 @@ Options:
                       Default none: any node on the LAN that proves its id may link
   --seed N            draw entropy from a seeded PRNG instead of the OS (reproducible runs)
   --await-peers N     hold the drift cycle until N peers are linked (default 0)
-  --weights W         peer weighting: seed (beta * mean, default) or metropolis (1/(1+max(d_i,d_j)))
+  --weights W         peer weighting: wmsr (default: drops the F most extreme peers on each side,
+                      so a few liars cannot steer the node), seed (plain beta * mean) or
+                      metropolis (1/(1+max(d_i,d_j)))
   --log-format F      text or json (one JSON object per line) (default text)
   --log-cycles        log every cycle, not just one line a second
   --ui-public         also serve the status API and the dashboard to clients not on loopback; they
@@ -244,8 +246,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   const seed = number('seed', v.seed, { integer: true }) ?? null;
   const awaitPeers = number('await-peers', v['await-peers'], { integer: true }) ?? 0;
   if (awaitPeers < 0 || awaitPeers > 1000) throw new UsageError('--await-peers must be between 0 and 1000');
-  const weights = v.weights ?? 'seed';
-  if (weights !== 'seed' && weights !== 'metropolis') throw new UsageError(`--weights must be seed or metropolis, got "${weights}"`);
+  const weights = v.weights ?? 'wmsr';
+  if (weights !== 'wmsr' && weights !== 'seed' && weights !== 'metropolis') throw new UsageError(`--weights must be wmsr, seed or metropolis, got "${weights}"`);
   const networkKey = readNetworkKey(v['network-key-file'], env);
   if (v['ui-password-file'] !== undefined && !v['ui-public']) throw new UsageError('--ui-password-file needs --ui-public (loopback clients need no password)');
   const logFormat = v['log-format'] ?? 'text';

@@ -452,3 +452,15 @@ export const UI_AUTH_FAILURE_REFILL_MS = 6000;
 export const MAX_TRACKED_UI_AUTH_ADDRESSES = 1024;
 /** Dashboards (bridge WebSockets) connected at once; more are answered HTTP 503. */
 export const MAX_BRIDGE_CLIENTS = 16;
+
+// ------------------------------------------------------------- degree cap against Sybils (VaultGuard Lite)
+
+/**
+ * A peer linked this many of our cycles (60 s at the default 100 ms) with
+ * trust at least TRUST_ESTABLISHED_MIN is established: over maxPeers, a
+ * newcomer never evicts it (the newcomer is the one dropped). Fresh ids
+ * cost nothing to make, so a flood of them can only churn among newcomers.
+ * Below it the cap drops at random, so a mesh that is forming keeps mixing.
+ */
+export const ESTABLISHED_PEER_CYCLES = 600;
+export const TRUST_ESTABLISHED_MIN = 0.6;

@@ -141,6 +141,12 @@ export class Dialer {
     this.linkedAt.delete(peerId);
     let delay = backoffDelay(1, this.hooks.random);
     for (const [id, hold] of this.holds) if (now - hold.until > PEER_LIMIT_BACKOFF_MAX_MS) this.holds.delete(id);
+    const heldLeft = this.heldFor(peerId);
+    if (heldLeft > 0 && why !== 'peer-limit') {
+      // Cut off or blocked: the hold decides when (if ever) to dial again.
+      for (const target of this.targets.values()) if (target.peerId === peerId && !target.dialling && !target.givenUp && Number.isFinite(heldLeft)) this.schedule(target, heldLeft);
+      return;
+    }
     if (why === 'peer-limit') {
       const previous = this.holds.get(peerId);
       // A link that lasted longer than the longest hold was a good one: the doubling starts over.
@@ -154,6 +160,33 @@ export class Dialer {
       if (why === 'peer-limit') target.lastError = `link dropped for a peer limit; not dialled for ${Math.round(delay / 1000)} s`;
       this.schedule(target, delay);
     }
+  }
+
+  /**
+   * Holds `peerId` off for `ms` (Infinity: until release): the node neither
+   * dials nor admits it meanwhile. For a peer cut off for low trust, a burst
+   * of invalid frames, or blocked by the user. `why` is shown on its dial targets.
+   */
+  hold(peerId: string, ms: number, why: string): void {
+    const until = Date.now() + ms;
+    const previous = this.holds.get(peerId);
+    this.holds.set(peerId, { drops: previous?.drops ?? 0, until: Math.max(until, previous?.until ?? 0) });
+    for (const target of this.targets.values()) {
+      if (target.peerId !== peerId || target.dialling || target.givenUp) continue;
+      target.lastError = Number.isFinite(ms) ? `${why}; not dialled for ${Math.round(ms / 1000)} s` : why;
+      if (Number.isFinite(ms)) this.schedule(target, ms);
+      else if (target.timer) {
+        clearTimeout(target.timer);
+        target.timer = null;
+        target.nextDialAt = null;
+      }
+    }
+  }
+
+  /** Ends a hold early (the user unblocked the peer): its addresses are dialled again soon. */
+  release(peerId: string): void {
+    if (!this.holds.delete(peerId)) return;
+    for (const target of this.targets.values()) if (target.peerId === peerId && !target.dialling && !target.givenUp) this.schedule(target, backoffDelay(1, this.hooks.random));
   }
 
   /**

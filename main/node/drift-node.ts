@@ -5,7 +5,8 @@
  * that the headless runner, the store and a UI subscribe to.
  */
 import { agreement, driftStep, sampleEntropy, type DriftParams, type Vec2 } from '../model/drift.js';
-import { metropolisStep, type WeightedPeer, type Weighting } from '../model/weights.js';
+import { DEFAULT_WEIGHTING, metropolisStep, type WeightedPeer, type Weighting } from '../model/weights.js';
+import { wmsrEvaluate, wmsrStep } from '../model/wmsr.js';
 import {
   CYCLE_TIMER_SLOT_MS,
   DEAD_LINK_CYCLES,
@@ -18,6 +19,11 @@ import {
   PROTOCOL_VERSION,
   SNAPSHOT_EVERY_CYCLES,
   SYNC_RETRY_CYCLES,
+  ESTABLISHED_PEER_CYCLES,
+  TRUST_DROP_MIN,
+  TRUST_ESTABLISHED_MIN,
+  TRUST_HOLD_OFF_MS,
+  TRUST_PULL_MIN,
 } from '../model/limits.js';
 import { BYE_OVER_PEER_LIMIT, OWN_FEATURES, encodeMessage, parseFrame, type Message, type RejectReason } from '../protocol/messages.js';
 import type { Link, Transport } from '../transport/transport.js';
@@ -49,8 +55,12 @@ export interface DriftNodeOptions {
   random?: () => number;
   /** Hold the drift step until this many peers are linked (the demo starts both nodes in step). */
   awaitPeers?: number;
-  /** Peer weighting: 'seed' (beta * mean, the default) or 'metropolis' (docs/drift-model.md; sends `deg`). */
+  /** Peer weighting: 'wmsr' (robust, the default), 'seed' (beta * mean) or 'metropolis' (docs/drift-model.md; sends `deg`). */
   weights?: Weighting;
+  /** Peer ids the user blocked: never admitted, never dialled (kept in the store by the caller). */
+  blocked?: readonly string[];
+  /** Monotonic milliseconds for trust decay; performance.now by default, a fake clock in tests. */
+  now?: () => number;
 }
 
 export interface NodeEvents {
@@ -92,6 +102,10 @@ export class DriftNode {
   private intensity = 0;
   /** Links we said `bye` to for the peer limit, closed by these timers unless the peer closes first. */
   private readonly shedTimers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly now: () => number;
+  private readonly blocked = new Set<string>();
+  /** Peers cut off or blocked, with why and until when (performance clock; Infinity for a block). */
+  private readonly heldOff = new Map<string, { reason: string; until: number }>();
 
   constructor(options: DriftNodeOptions) {
     this.id = options.id;
@@ -103,7 +117,9 @@ export class DriftNode {
     this.staleCycles = options.staleCycles ?? DEFAULT_STALE_CYCLES;
     this.random = options.random ?? cryptoRandom();
     this.awaitPeers = options.awaitPeers ?? 0;
-    this.weights = options.weights ?? 'seed';
+    this.weights = options.weights ?? DEFAULT_WEIGHTING;
+    this.now = options.now ?? (() => performance.now());
+    for (const id of options.blocked ?? []) this.blocked.add(id);
     this.drift = [options.initial.drift[0], options.initial.drift[1]];
     this.vu = options.initial.vu;
     this.tc = options.initial.tc;
@@ -116,7 +132,8 @@ export class DriftNode {
     // Over maxPeers by PEER_LIMIT_OVERFLOW at most: the link that makes the node
     // full-plus-one is admitted, and enforcePeerLimit drops a random older one.
     this.transport.setAdmission((peerId) => {
-      if (this.dialer.isHeld(peerId)) return false; // dropped for a peer limit a moment ago, by us or by it
+      if (this.blocked.has(peerId)) return false;
+      if (this.dialer.isHeld(peerId)) return false; // dropped for a peer limit a moment ago, cut off for low trust, or blocked
       const peer = this.peers.get(peerId);
       if (peer?.link) return !peer.leaving; // a replacement adds no link; a peer we are dropping must not slip back in
       return this.linkedCount() < this.maxPeers + PEER_LIMIT_OVERFLOW;
@@ -128,6 +145,28 @@ export class DriftNode {
       log: (level, message) => this.log(level, message),
       random: this.random,
     });
+    for (const id of this.blocked) {
+      this.dialer.hold(id, Number.POSITIVE_INFINITY, 'blocked by the user');
+      this.heldOff.set(id, { reason: 'blocked by the user', until: Number.POSITIVE_INFINITY });
+    }
+  }
+
+  /** The user blocks `peerId`: its link goes now (with a bye), and it is never admitted or dialled again until unblocked. */
+  block(peerId: string): void {
+    if (peerId === this.id) return;
+    this.blocked.add(peerId);
+    this.cutOff(this.peers.get(peerId) ?? null, peerId, 'blocked by the user', Number.POSITIVE_INFINITY);
+  }
+
+  unblock(peerId: string): void {
+    if (!this.blocked.delete(peerId)) return;
+    this.heldOff.delete(peerId);
+    this.dialer.release(peerId);
+    this.log('info', `peer ${peerId.slice(0, 7)} unblocked`);
+  }
+
+  blockedPeers(): string[] {
+    return [...this.blocked];
   }
 
   /** Starts the cycle timer. */
@@ -186,25 +225,67 @@ export class DriftNode {
     this.cycle++;
     // Links that opened at once (many sessions admitted together) can overshoot the limit.
     this.enforcePeerLimit(null);
+    const now = this.now();
     const fresh: Vec2[] = [];
+    const pulling: PeerRecord[] = [];
+    /** Fresh peers below TRUST_PULL_MIN: they do not pull, but are still judged, so a liar keeps losing trust. */
+    const probation: PeerRecord[] = [];
     const weighted: WeightedPeer[] = [];
     const peerDrifts: Record<string, [number, number]> = {};
-    for (const peer of this.peers.values()) {
+    let trustSum = 0;
+    let linked = 0;
+    for (const peer of [...this.peers.values()]) {
       const isFresh = peer.isFresh(this.cycle, this.staleCycles);
-      if (isFresh) fresh.push(peer.replica!);
-      if (isFresh && this.weights === 'metropolis') weighted.push({ r: peer.replica!, deg: peer.deg });
       if (peer.link && peer.replica) peerDrifts[peer.id] = [peer.replica[0], peer.replica[1]];
       if (isFresh !== peer.wasFresh) this.freshnessChanged(peer, isFresh);
       if (peer.link && this.cycle - peer.lastHeardCycle > DEAD_LINK_CYCLES) {
         peer.link.close(`silent for ${DEAD_LINK_CYCLES} cycles`);
       }
+      if (!peer.link || peer.leaving) continue;
+      if (peer.helloed && !isFresh) peer.trust.observe('stale', now);
+      const trust = peer.trust.value(now);
+      trustSum += trust;
+      linked++;
+      if (trust < TRUST_DROP_MIN) {
+        this.cutOff(peer, peer.id, `trust ${trust.toFixed(2)} fell below ${TRUST_DROP_MIN}`, TRUST_HOLD_OFF_MS);
+        continue;
+      }
+      peer.excluded = !isFresh ? (peer.helloed ? `stale: silent for more than ${this.staleCycles} cycles` : 'no hello yet') : trust < TRUST_PULL_MIN ? `trust ${trust.toFixed(2)} below ${TRUST_PULL_MIN}` : null;
+      if (peer.excluded !== null) {
+        if (isFresh) probation.push(peer);
+        continue;
+      }
+      fresh.push(peer.replica!);
+      pulling.push(peer);
+      if (this.weights === 'metropolis') weighted.push({ r: peer.replica!, deg: peer.deg });
     }
     const u = sampleEntropy(this.random);
     this.intensity += INTENSITY_SMOOTHING * (Math.hypot(u[0], u[1]) - this.intensity);
-    const step = this.weights === 'metropolis' ? metropolisStep(this.drift, weighted, u, this.params) : driftStep(this.drift, fresh, u, this.params);
+    let step: { drift: [number, number]; diff: [number, number] };
+    if (this.weights === 'wmsr') {
+      const robust = wmsrStep(this.drift, fresh, u, this.params);
+      for (let i = 0; i < pulling.length; i++) {
+        const peer = pulling[i]!;
+        peer.outlier = robust.outliers[i] === true;
+        if (peer.outlier) {
+          peer.trust.observe('outlier', now);
+          peer.excluded = 'outlier: its drift is far outside the others (W-MSR dropped it)';
+        }
+      }
+      if (probation.length > 0) {
+        const judged = wmsrEvaluate(this.drift, [...fresh, ...probation.map((p) => p.replica!)]).outliers;
+        probation.forEach((peer, i) => {
+          peer.outlier = judged[fresh.length + i] === true;
+          if (peer.outlier) peer.trust.observe('outlier', now);
+        });
+      }
+      step = robust;
+    } else {
+      step = this.weights === 'metropolis' ? metropolisStep(this.drift, weighted, u, this.params) : driftStep(this.drift, fresh, u, this.params);
+    }
     this.drift = step.drift;
     this.vu = agreement(this.drift, fresh);
-    this.tc = 1;
+    this.tc = linked > 0 ? trustSum / linked : 1;
     const sdmFields = { type: 'sdm', v: PROTOCOL_VERSION, seq: this.cycle, diff: step.diff, ...this.degField(fresh.length) } as const;
     // Encoded lazily: a mesh of current nodes never needs the v1 pair, a mesh of old ones never the combined frame.
     let combined: string | null = null;
@@ -251,7 +332,7 @@ export class DriftNode {
       name: this.name,
       cycle: this.cycle,
       state: { drift: [this.drift[0], this.drift[1]], vu: this.vu, tc: this.tc },
-      peers: [...this.peers.values()].map((p) => p.status(this.cycle, this.staleCycles)),
+      peers: [...this.peers.values()].map((p) => p.status(this.cycle, this.staleCycles, this.now())),
       config: { cycleMs: this.cycleMs, ...this.params, maxPeers: this.maxPeers, staleCycles: this.staleCycles },
       running: this.running,
       paused: this.paused,
@@ -262,6 +343,9 @@ export class DriftNode {
       messages: { in: this.messagesIn, out: this.messagesOut },
       rejects: Object.fromEntries(this.rejects),
       dialTargets: this.dialer.list(),
+      weights: this.weights,
+      heldOff: this.heldOffList(),
+      ...(this.transport.stats ? { proofs: this.proofStats() } : {}),
     };
   }
 
@@ -285,6 +369,41 @@ export class DriftNode {
       this.running = false;
     })();
     return this.stopping;
+  }
+
+  private heldOffList(): NodeStatus['heldOff'] {
+    const now = this.now();
+    const wall = Date.now();
+    const out: NodeStatus['heldOff'] = [];
+    for (const [id, h] of this.heldOff) {
+      if (h.until <= now) {
+        this.heldOff.delete(id);
+        continue;
+      }
+      out.push({ id, reason: h.reason, until: Number.isFinite(h.until) ? Math.round(wall + (h.until - now)) : null });
+    }
+    return out;
+  }
+
+  private proofStats(): NonNullable<NodeStatus['proofs']> {
+    const stats = this.transport.stats!();
+    return { proven: stats.proven, failures: stats.proofFailures, refused: stats.refused };
+  }
+
+  /**
+   * Cuts a peer off: `bye` with the reason, the link closed, and the peer
+   * neither admitted nor dialled for `ms` (Infinity: blocked).
+   */
+  private cutOff(peer: PeerRecord | null, peerId: string, reason: string, ms: number): void {
+    this.heldOff.set(peerId, { reason, until: this.now() + ms });
+    this.dialer.hold(peerId, ms, reason);
+    this.log('warn', `cutting off ${peer ? this.peerLabel(peer) : peerId.slice(0, 7)}: ${reason}${Number.isFinite(ms) ? `; held off for ${Math.round(ms / 60_000)} min` : ''}`);
+    const link = peer?.link;
+    if (!peer || !link) return;
+    peer.excluded = reason;
+    if (!peer.leaving) this.sendFrame(peer, encodeMessage({ type: 'bye', v: PROTOCOL_VERSION, reason: reason.slice(0, 200) }));
+    peer.leaving = true;
+    link.close(reason);
   }
 
   private tick(): void {
@@ -355,9 +474,18 @@ export class DriftNode {
     const candidates: PeerRecord[] = [];
     for (const peer of this.peers.values()) if (peer.link && !peer.leaving && peer !== keep) candidates.push(peer);
     let excess = candidates.length + (keep?.link && !keep.leaving ? 1 : 0) - this.maxPeers;
+    const now = this.now();
+    const established = (p: PeerRecord): boolean => this.cycle - p.linkedAtCycle >= ESTABLISHED_PEER_CYCLES && p.trust.value(now) >= TRUST_ESTABLISHED_MIN;
+    // Sybils: a newcomer never evicts a peer that has been with us a while and is trusted; it goes itself.
+    if (excess > 0 && keep?.link && !keep.leaving && !established(keep) && candidates.every(established)) {
+      this.dropForLimit(keep);
+      excess--;
+    }
     while (excess > 0 && candidates.length > 0) {
-      const others = candidates.filter((p) => p.deg === undefined || p.deg > 1);
-      const pool = others.length > 0 ? others : candidates;
+      const newcomers = candidates.filter((p) => !established(p));
+      const eligible = newcomers.length > 0 ? newcomers : candidates;
+      const others = eligible.filter((p) => p.deg === undefined || p.deg > 1);
+      const pool = others.length > 0 ? others : eligible;
       const victim = pool[Math.floor(this.random() * pool.length)]!;
       candidates.splice(candidates.indexOf(victim), 1);
       this.dropForLimit(victim);
@@ -390,7 +518,7 @@ export class DriftNode {
     let peer = this.peers.get(id);
     if (!peer) {
       if (this.peers.size >= MAX_PEER_RECORDS) this.forgetOldestDisconnected();
-      peer = new PeerRecord(id);
+      peer = new PeerRecord(id, this.now());
       this.peers.set(id, peer);
     }
     return peer;
@@ -429,7 +557,8 @@ export class DriftNode {
     peer.droppedByPeer = false;
     this.peerEvent('unlinked', peer, reason);
     if (this.stopping) return;
-    this.dialer.linkLost(peer.id, droppedForLimit ? 'peer-limit' : 'lost');
+    // A peer we cut off stays held for its own time, not a peer-limit hold.
+    this.dialer.linkLost(peer.id, droppedForLimit && !this.heldOff.has(peer.id) ? 'peer-limit' : 'lost');
     if (droppedByPeer) this.dialer.holdReplacements(PEER_LIMIT_REPLACE_WAIT_MS);
   }
 
@@ -449,6 +578,7 @@ export class DriftNode {
 
   private handle(peer: PeerRecord, message: Message): void {
     const result = peer.apply(message, this.cycle);
+    if ((result.kind === 'ok' || result.kind === 'hello') && !peer.outlier && message.type !== 'sync') peer.trust.observe('fresh-message', this.now());
     switch (result.kind) {
       case 'hello':
         this.sendFrame(peer, this.stateFrame());
@@ -484,6 +614,13 @@ export class DriftNode {
 
   private countReject(peer: PeerRecord, reason: RejectReason, detail: string, level: LogLevel): void {
     peer.countReject(reason);
+    if (reason !== 'unknown-type') {
+      const now = this.now();
+      peer.trust.observe('rejected-frame', now);
+      if (peer.rejectBurst.record(now) && peer.link && !peer.leaving) {
+        this.cutOff(peer, peer.id, `a burst of invalid frames (${reason})`, TRUST_HOLD_OFF_MS);
+      }
+    }
     this.rejects.set(reason, (this.rejects.get(reason) ?? 0) + 1);
     const count = peer.rejects.get(reason)!;
     // Log the first few of each reason per peer, then every 1000th, so garbage cannot flood the log.
@@ -505,7 +642,7 @@ export class DriftNode {
 
   private peerEvent(kind: PeerEventKind, peer: PeerRecord, detail: string): void {
     if (kind !== 'rejected') this.log(kind === 'stale' || kind === 'unlinked' ? 'warn' : 'info', `peer ${this.peerLabel(peer)} ${kind}: ${detail}`);
-    this.events.emit('peer', { kind, peer: peer.status(this.cycle, this.staleCycles), detail });
+    this.events.emit('peer', { kind, peer: peer.status(this.cycle, this.staleCycles, this.now()), detail });
   }
 
   private log(level: LogLevel, message: string): void {

@@ -4,6 +4,7 @@
  * intensity, and counters of what it sent us, including rejects by reason.
  */
 import { INTENSITY_SMOOTHING, MAX_COORDINATE } from '../model/limits.js';
+import { RejectBurst, TrustScore } from '../model/trust.js';
 import { FEATURE_SDM_ENTROPY, type Message, type RejectReason } from '../protocol/messages.js';
 import type { Link } from '../transport/transport.js';
 import type { PeerStatus } from '../bridge/api.js';
@@ -46,8 +47,22 @@ export class PeerRecord {
   messagesIn = 0;
   messagesOut = 0;
   readonly rejects = new Map<RejectReason, number>();
+  /** Earned by fresh, plausible messages, lost by outliers, rejects and silence; kept across reconnects. */
+  readonly trust: TrustScore;
+  readonly rejectBurst = new RejectBurst();
+  /** Our cycle when the current link opened (how long a peer has been with us, for the degree cap). */
+  linkedAtCycle = 0;
+  /** W-MSR dropped this peer's value as a far outlier in our last cycle: its messages earn no trust. */
+  outlier = false;
+  /** Why this peer does not pull us right now, or null when it does (shown on the dashboard). */
+  excluded: string | null = null;
 
-  constructor(readonly id: string) {}
+  constructor(
+    readonly id: string,
+    nowMs: number,
+  ) {
+    this.trust = new TrustScore(nowMs);
+  }
 
   countReject(reason: RejectReason): void {
     this.rejects.set(reason, (this.rejects.get(reason) ?? 0) + 1);
@@ -60,6 +75,8 @@ export class PeerRecord {
   /** Resets what only made sense for the previous link (a new link starts with a new hello). */
   attach(link: Link, cycle: number): void {
     this.link = link;
+    this.linkedAtCycle = cycle;
+    this.outlier = false;
     // The open link counts as hearing from the peer: a peer that never says hello is dropped as dead like a silent one.
     this.lastHeardCycle = cycle;
     this.address = link.remoteAddress;
@@ -142,8 +159,10 @@ export class PeerRecord {
     this.intensity += INTENSITY_SMOOTHING * (Math.hypot(e[0], e[1]) - this.intensity);
   }
 
-  status(cycle: number, staleCycles: number): PeerStatus {
+  status(cycle: number, staleCycles: number, nowMs: number): PeerStatus {
     return {
+      trust: this.trust.value(nowMs),
+      excluded: this.link ? this.excluded : null,
       id: this.id,
       name: this.name,
       drift: this.replica ? [this.replica[0], this.replica[1]] : null,

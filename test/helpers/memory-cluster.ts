@@ -43,3 +43,10 @@ export function rawPeer(network: MemoryNetwork, n: number) {
   transport.setHandler(handler);
   return { transport, received, links };
 }
+
+/** The k-th id of a family of valid node ids (k < 32^5): for tests that need many distinct peers. */
+export function indexedId(k: number, prefix = 'MANYIDS'): string {
+  const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const digits = Array.from({ length: 5 }, (_, i) => B32[Math.floor(k / 32 ** (4 - i)) % 32]).join('');
+  return `${prefix}-${prefix}-${prefix}-${digits}`;
+}
