@@ -18,8 +18,8 @@ import { WebRtcTransport, type WebRtcLink } from '../main/transport/webrtc.js';
 const ID_A = 'AAAAAAA-AAAAAAA-AAAAAAA-AAAAA';
 const ID_B = 'BBBBBBB-BBBBBBB-BBBBBBB-BBBBB';
 const ID_C = 'CCCCCCC-CCCCCCC-CCCCCCC-CCCCC';
-const WAIT_MS = 15_000;
-const TEST_MS = 40_000;
+const WAIT_MS = 30_000;
+const TEST_MS = 90_000;
 
 type Event =
   | { kind: 'link'; link: Link }
