@@ -158,6 +158,7 @@ try {
 
   // ---------------------------------------------------------------- linking
   let failures = [];
+  let retries = [];
   if (topologyName === 'maxpeers') {
     // Like discovery on a LAN: every node learns addresses and its own dialer and degree cap do the rest.
     await Promise.all(workers.map((w) => {
@@ -175,7 +176,9 @@ try {
     const g = topology(topologyName, n, k, 11);
     const byWorker = new Map(workers.map((w) => [w, []]));
     for (const [a, b] of edgesOf(g)) byWorker.get(owner(a)).push([a - owner(a).first, address(b)]);
-    failures = (await Promise.all(workers.map((w) => call(w, 'dial', { dials: byWorker.get(w) })))).flat();
+    const outcomes = await Promise.all(workers.map((w) => call(w, 'dial', { dials: byWorker.get(w) })));
+    failures = outcomes.flatMap((o) => o.failures);
+    retries = outcomes.flatMap((o) => o.retries);
   }
   // Settled: the link count has not changed for 3 s (the degree cap keeps dropping and redialling for a while).
   const byId = new Map(nodes.map((x, i) => [x.id, i]));
@@ -231,7 +234,7 @@ try {
   const steadyMeasured = tail.length ? Math.sqrt(tail.reduce((a, s) => a + s.spread ** 2, 0) / tail.length) : NaN;
   const report = {
     nodes: n, processes, topology: topologyName, k, maxPeers, weights: opts.weights, cycleMs, params,
-    linkedAfterSeconds: linkedAt, dialFailures: failures.length,
+    linkedAfterSeconds: linkedAt, dialFailures: failures.length, dialFailureReasons: failures.slice(0, 10), dialRetries: retries.length, dialRetryReasons: retries.slice(0, 10),
     links: edges.length, degree: { min: Math.min(...degrees), mean: (2 * edges.length) / n, max: Math.max(...degrees) },
     connected: isConnected(g), rho,
     predictedCyclesTo1000: exact ? predictedCycles(rho) : null,
@@ -250,7 +253,7 @@ try {
     console.log(`  ${s.t.toFixed(1).padStart(5)}  ${String(s.cycle).padStart(6)}   ${s.spread.toExponential(3)}`);
   }
   console.log(`
-  linked (settled) after     ${f(report.linkedAfterSeconds, 1)} s${failures.length ? ` (${failures.length} dial(s) failed)` : ''}
+  linked (settled) after     ${f(report.linkedAfterSeconds, 1)} s${failures.length ? ` (${failures.length} dial(s) failed)` : ''}${retries.length ? ` (${retries.length} dial(s) tried again)` : ''}
   links formed               ${report.links} (degree min ${report.degree.min}, mean ${f(report.degree.mean, 2)}, max ${report.degree.max}); connected: ${report.connected ? 'yes' : 'NO'}
   SLEM of W (formed graph)   ${f(rho, 4)}
   cycles to 1/1000 spread    ${exact ? `measured ${f(report.measuredCyclesTo1000)} vs predicted ${f(report.predictedCyclesTo1000)} (sampled every 500 ms)` : '— (alpha and gamma must be 0)'}
@@ -259,6 +262,8 @@ try {
   frames rejected            ${report.rejects}
   CPU per process            ${report.cpuPercentPerProcess.map((c) => `${c.toFixed(1)} %`).join(', ')} of one core
   RSS per process            ${report.rssMBPerProcess.map((r) => `${r.toFixed(0)} MB`).join(', ')}`);
+  for (const reason of retries.slice(0, 10)) console.log(`  dial tried again: ${reason}`);
+  for (const reason of failures.slice(0, 10)) console.log(`  dial failed: ${reason}`);
   if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
   await stopAll();
   process.exit(report.connected ? 0 : 1);

@@ -1,7 +1,7 @@
 // One process of a multi-process cluster (bench/cluster-run.mjs forks it): hosts a slice of the
 // nodes (bench/cluster.mjs, the app's DriftNode + WebRtcTransport + HTTP server) and does what the
 // coordinator says over the IPC channel. The coordinator reads the nodes through their status API.
-import { Cluster } from './cluster.mjs';
+import { Cluster, dialWithRetry } from './cluster.mjs';
 import { seededRandom } from '../dist/main/model/prng.js';
 
 let cluster = null;
@@ -16,22 +16,24 @@ const handlers = {
     cluster = await new Cluster().start({ n: m.n, first: m.first, params: m.params, weights: m.weights, cycleMs: m.cycleMs, maxPeers: m.maxPeers, initial });
     return cluster.nodes.map(({ index, id, http }) => ({ index, id, port: http.port }));
   },
-  /** {dials: [[localIndex, address]]}: fixed topology, one transport.dial per edge; -> failures */
+  /** {dials: [[localIndex, address]]}: fixed topology, one link per edge (a failed dial is redialled); -> {failures, retries} */
   async dial(m) {
     const failures = [];
+    const retries = [];
     let next = 0;
     const worker = async () => {
       while (next < m.dials.length) {
         const [local, address] = m.dials[next++];
+        const edge = `${cluster.nodes[local].index} -> ${address}`;
         try {
-          await cluster.nodes[local].transport.dial(address);
+          await dialWithRetry(cluster.nodes[local].transport, address, (err, attempt) => retries.push(`${edge} (try ${attempt}): ${err.message}`));
         } catch (err) {
-          failures.push(`${cluster.nodes[local].index} -> ${address}: ${err.message}`);
+          failures.push(`${edge}: ${err.message}`);
         }
       }
     };
     await Promise.all(Array.from({ length: 4 }, worker));
-    return failures;
+    return { failures, retries };
   },
   /** {peers: [[localIndex, address]]}: the node's own dialer and peer selection (addPeer, maxPeers) */
   async addPeers(m) {

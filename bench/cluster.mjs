@@ -7,6 +7,7 @@ import { DriftNode } from '../dist/main/node/drift-node.js';
 import { WebRtcTransport } from '../dist/main/transport/webrtc.js';
 import { startHttpServer } from '../dist/main/server/http-server.js';
 import { seededRandom } from '../dist/main/model/prng.js';
+import { RECONNECT_MIN_MS } from '../dist/main/model/limits.js';
 
 /** A fresh identity and its handshake crypto: every link proves its id (docs/protocol.md "Handshake"). */
 function newIdentity() {
@@ -15,6 +16,15 @@ function newIdentity() {
 }
 
 const DIAL_GUARD_MS = 30_000;
+/**
+ * A fixed-topology dial that fails is tried again, the way a node's own dialer redials
+ * (RECONNECT_MIN_MS, doubling). On a busy machine libdatachannel 0.24.5 (node-datachannel 0.33.4)
+ * sometimes fails a loopback handshake: PeerConnection::setRemoteDescription gives the ICE agent
+ * the answer before it keeps it for the DTLS fingerprint check, and a handshake that reaches the
+ * check in between fails ("DTLS alert: unknown CA", the dial rejects with "connection failed").
+ */
+export const DIAL_ATTEMPTS = 4;
+const RETRYABLE = new Set(['unreachable', 'timeout']);
 const STOP_GUARD_MS = 20_000;
 const SDM_PREFIX = '{"type":"sdm"';
 const seqOf = (frame) => {
@@ -31,6 +41,22 @@ async function withGuard(promise, what) {
   const outcome = await Promise.race([promise.then(() => 'done'), late]);
   clearTimeout(timer);
   if (outcome === 'late') console.log(`  cluster: ${what} did not finish within ${STOP_GUARD_MS} ms; going on`);
+}
+
+/**
+ * transport.dial(address), tried up to DIAL_ATTEMPTS times while it fails with a retryable code;
+ * each failed try is reported to `onRetry(error, attempt)`. Resolves with the peer id.
+ */
+export async function dialWithRetry(transport, address, onRetry = () => {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transport.dial(address);
+    } catch (err) {
+      if (attempt >= DIAL_ATTEMPTS || !RETRYABLE.has(err?.code)) throw err;
+      onRetry(err, attempt);
+      await new Promise((r) => setTimeout(r, RECONNECT_MIN_MS * 2 ** (attempt - 1)));
+    }
+  }
 }
 
 export class Cluster {

@@ -1,10 +1,12 @@
-// npm run bench [-- --quick]: the scale-and-speed benchmark (issue 5). Prints a table, writes
-// bench/results.json, BENCHMARKS.md's table (bench/results.md) and SVG plots in docs/.
+// npm run bench [-- --quick] [-- --write]: the scale-and-speed benchmark (issue 5). Prints a table and
+// writes results.json, results-meta.json, results.md (BENCHMARKS.md's table) and SVG plots to out/bench/
+// (ignored by git); --write also updates the committed copies and BENCHMARKS.md (bench/output.mjs).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { driftStep, sampleEntropy, spread } from '../dist/main/model/drift.js';
 import { seededRandom } from '../dist/main/model/prng.js';
 import { completeGraph, edgesOf, fromEdges, randomRegularGraph, topology } from '../dist/main/sim/graph.js';
@@ -13,10 +15,33 @@ import { encodeMessage, parseFrame } from '../dist/main/protocol/messages.js';
 import { predictedCycles, slem } from '../dist/main/sim/spectrum.js';
 import { Cluster } from './cluster.mjs';
 import { histogramSvg, load, logPlotSvg, percentile, Results, fmt } from './lib.mjs';
+import { BenchOutput, OUT_DIR } from './output.mjs';
 import { rawBaseline } from './raw.mjs';
 
-const quick = process.argv.includes('--quick');
-const root = fileURLToPath(new URL('..', import.meta.url));
+const USAGE = `usage: npm run bench -- [--quick] [--write]
+  --quick   the reduced set (~110 s): N = 2, 20; 1M-cycle long run
+  --write   also update the committed results: bench/results*.json, bench/results.md, docs/bench-*.svg
+            and BENCHMARKS.md's generated section (without it a run writes to ${OUT_DIR}/bench/ only)`;
+
+let args;
+try {
+  ({ values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, write: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }));
+} catch (err) {
+  console.error(`bench: ${err.message.replace(/\s*\n\s*/g, ' ')} (--help lists the options)`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const quick = args.quick;
+const output = new BenchOutput({ write: args.write });
+try {
+  output.checkBenchmarksMd();
+} catch (err) {
+  console.error(`bench: ${err.message}`);
+  process.exit(2);
+}
 const results = new Results();
 const startedAt = new Date();
 const loads = { start: load() };
@@ -87,7 +112,7 @@ for (const n of convNs) for (const w of ['seed', 'metropolis']) await convergenc
 {
   const big = plotSeries.filter((p) => p.n === convNs[convNs.length - 1]);
   const colors = { seed: '#1f77b4', metropolis: '#d62728' };
-  writeFileSync(`${root}docs/bench-convergence.svg`, logPlotSvg(
+  output.file('bench-convergence.svg', logPlotSvg(
     `Spread vs cycle, ${big[0]?.n} real nodes, 6-regular, alpha = gamma = 0`, 'round (cycles completed by every node)', 'spread (RMS distance to centroid)',
     big.flatMap((p) => [
       { label: `${p.weights}: measured`, color: colors[p.weights], points: p.series },
@@ -184,7 +209,7 @@ function costProcess(mode, n, seconds) {
   results.add(3, `SDM one-way latency p50, N=${n}, 10 Hz`, 'ms', percentile(lat, 0.5), '< 1', { samples: lat.length, baseline: meshP50, baselineName: `bare node-datachannel one-way p50, same ${n}-node mesh and timing`, rawPairP50: rawP50 });
   results.add(3, `SDM one-way latency p99, N=${n}, 10 Hz`, 'ms', percentile(lat, 0.99), '< 5', { samples: lat.length, baseline: percentile(rawCost.latencies, 0.99), baselineName: `bare node-datachannel one-way p99, same ${n}-node mesh and timing`, rawPairP99: rawP99 });
   results.add(3, `SDM latency overhead over raw, p50, N=${n}`, 'ratio', percentile(lat, 0.5) / meshP50, '<= 2', { baseline: meshP50, baselineName: `bare mesh one-way p50 (ms), same ${n}-node graph and timing` });
-  writeFileSync(`${root}docs/bench-latency.svg`, histogramSvg('SDM one-way latency (sent -> applied at the peer) vs raw node-datachannel', [
+  output.file('bench-latency.svg', histogramSvg('SDM one-way latency (sent -> applied at the peer) vs raw node-datachannel', [
     { label: `raw node-datachannel (${raw.latencies.length})`, values: raw.latencies },
     { label: `node, N=2 (${lat2.latencies.length})`, values: lat2.latencies },
     { label: `node, N=${n} k=6 (${lat.length})`, values: lat },
@@ -273,12 +298,14 @@ console.log('simulator throughput, N=10,000, k=6');
 
 loads.end = load();
 const meta = { mode: quick ? 'quick' : 'full', date: startedAt.toISOString(), cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverage: loads, seconds: (Date.now() - startedAt.getTime()) / 1000 };
-writeFileSync(`${root}bench/results.json`, JSON.stringify(results.rows.map(({ row, ...r }) => ({ row, ...r })), null, 2) + '\n');
-writeFileSync(`${root}bench/results-meta.json`, JSON.stringify(meta, null, 2) + '\n');
+output.file('results.json', JSON.stringify(results.rows.map(({ row, ...r }) => ({ row, ...r })), null, 2) + '\n');
+output.file('results-meta.json', JSON.stringify(meta, null, 2) + '\n');
 const table = ['| row | measurement | value | unit | target | met | baseline (same run) |', '| --- | --- | --- | --- | --- | --- | --- |'];
 for (const r of results.rows) {
   table.push(`| ${r.row} | ${r.name} | ${fmt(r.value)} | ${r.unit} | ${r.target ?? '—'} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} | ${r.baseline !== undefined ? `${fmt(r.baseline)} (${r.baselineName})` : ''} |`);
 }
-writeFileSync(`${root}bench/results.md`, `Run: ${meta.mode}, ${meta.date}, ${meta.cores} cores (${meta.cpu}), Node ${meta.node}, load average ${loads.start.join(' ')} at start / ${loads.end.join(' ')} at end, ${meta.seconds.toFixed(0)} s.\n\n${table.join('\n')}\n`);
-console.log(`\n${table.join('\n')}\n\nload average: start ${loads.start.join(' ')}, end ${loads.end.join(' ')}; ${meta.seconds.toFixed(0)} s; wrote bench/results.json, bench/results.md, docs/bench-*.svg`);
+const resultsMd = `Run: ${meta.mode}, ${meta.date}, ${meta.cores} cores (${meta.cpu}), Node ${meta.node}, load average ${loads.start.join(' ')} at start / ${loads.end.join(' ')} at end, ${meta.seconds.toFixed(0)} s.\n\n${table.join('\n')}\n`;
+output.file('results.md', resultsMd);
+output.benchmarksMd(resultsMd);
+console.log(`\n${table.join('\n')}\n\nload average: start ${loads.start.join(' ')}, end ${loads.end.join(' ')}; ${meta.seconds.toFixed(0)} s; wrote ${output.written.join(', ')}`);
 process.exit(0);

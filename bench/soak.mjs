@@ -8,7 +8,7 @@
  * file) and relinks to all the others, and that SIGTERM exits 0; and measures
  * whether memory (RSS) and file descriptors grow over each process lifetime.
  *
- *   npx tsc -b && node bench/soak.mjs [--minutes 30] [--restart-every 180] [--nodes 3] [--out bench/soak-results.json]
+ *   npx tsc -b && node bench/soak.mjs [--minutes 30] [--restart-every 180] [--nodes 3] [--out FILE] [--write]
  *
  * It runs a private copy of dist/ (taken at start) so a rebuild by someone
  * else during the run does not change the code under test. Everything it
@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { COMMITTED_SOAK_RESULTS, SOAK_RESULTS } from './output.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -32,7 +33,8 @@ const USAGE = `Usage: node bench/soak.mjs [options]   (build first: npx tsc -b)
   --minutes N          how long to run (default 30)
   --restart-every S    seconds between restarts, one node at a time, round robin (default 180)
   --nodes N            how many nodes (default 3, at least 2)
-  --out FILE           JSON results (default bench/soak-results.json)
+  --out FILE           JSON results (default out/soak-results.json, ignored by git)
+  --write              also write them to bench/soak-results.json, the committed results
   --warmup S           samples younger than this (per process) are left out of growth figures (default 60)
   --sample-every S     sampling period (default 10)
   --relink-timeout S   how long a restarted node may take to relink to every other (default 90)
@@ -61,7 +63,8 @@ try {
       minutes: { type: 'string', default: '30' },
       'restart-every': { type: 'string', default: '180' },
       nodes: { type: 'string', default: '3' },
-      out: { type: 'string', default: join('bench', 'soak-results.json') },
+      out: { type: 'string' },
+      write: { type: 'boolean', default: false },
       warmup: { type: 'string', default: '60' },
       'sample-every': { type: 'string', default: '10' },
       'relink-timeout': { type: 'string', default: '90' },
@@ -89,7 +92,8 @@ const OPT = {
   minutes: positive('minutes', cli.minutes),
   restartEvery: positive('restart-every', cli['restart-every']),
   nodes: positive('nodes', cli.nodes, { integer: true, min: 1 }),
-  out: resolve(process.cwd(), cli.out),
+  out: cli.out === undefined ? join(ROOT, SOAK_RESULTS) : resolve(process.cwd(), cli.out),
+  write: cli.write,
   warmup: positive('warmup', cli.warmup, { min: -1 }),
   sampleEvery: positive('sample-every', cli['sample-every']),
   relinkTimeout: positive('relink-timeout', cli['relink-timeout']),
@@ -979,10 +983,13 @@ async function main() {
   );
 
   const result = report(finalStops);
-  mkdirSync(dirname(OPT.out), { recursive: true });
-  writeFileSync(OPT.out, `${JSON.stringify(result, null, 1)}\n`);
+  const targets = OPT.write ? [OPT.out, join(ROOT, COMMITTED_SOAK_RESULTS)] : [OPT.out];
+  for (const target of targets) {
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, `${JSON.stringify(result, null, 1)}\n`);
+  }
   printReport(result);
-  process.stdout.write(`results written to ${OPT.out}\n`);
+  process.stdout.write(`results written to ${targets.join(' and ')}\n`);
   return result.ok ? 0 : 1;
 }
 

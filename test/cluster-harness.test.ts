@@ -30,6 +30,8 @@ describe('cluster harness (npm run cluster)', () => {
     expect(report).not.toBeNull();
     expect(report!.processes).toBe(2);
     expect(report!.cpuPercentPerProcess).toHaveLength(2);
+    // A dial that fails is redialled as a node's dialer would (bench/cluster.mjs, dialWithRetry); none may fail for good.
+    expect(report!.dialFailureReasons).toEqual([]);
     expect(report!.links).toBe(6);
     expect(report!.degree).toEqual({ min: 2, mean: 2, max: 2 });
     expect(report!.connected).toBe(true);

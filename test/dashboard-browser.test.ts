@@ -4,10 +4,11 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spread, type Vec2 } from '../main/model/drift.js';
+import { screenshotPath } from './helpers/artifacts.js';
 import { browserSkipReason, launchBrowser } from './helpers/browser.js';
 import { killAll, startNode, tempDir, waitFor, type NodeProcess } from './helpers/node-process.js';
 
@@ -75,11 +76,14 @@ describe.skipIf(skip !== null)('dashboard in Chromium', () => {
     await expect.poll(() => page.getByTestId('peer-row').count()).toBe(2);
     expect(await page.getByTestId('empty-state').isVisible().catch(() => false)).toBe(false);
 
-    // Keep a picture of the converged cloud for the README once the spread is near its noise floor.
+    // Take a picture of the converged cloud (the README's) once the spread is near its noise floor.
     await waitFor('the spread to settle', async () => (await spreadText(page)) < 0.15, 60_000);
+    // (A second more for the picture only: the trails of the last glide fade.)
     await page.waitForTimeout(1000);
-    mkdirSync(resolve(import.meta.dirname, '../docs'), { recursive: true });
-    await page.screenshot({ path: resolve(import.meta.dirname, '../docs/dashboard.png') });
+    // out/dashboard.png on every run; docs/dashboard.png only with `npm run screenshot`.
+    const picture = screenshotPath();
+    mkdirSync(dirname(picture), { recursive: true });
+    await page.screenshot({ path: picture });
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
   }, 150_000);
 

@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 type Handler = (event: unknown, ...args: unknown[]) => unknown;
@@ -201,9 +200,24 @@ describe('payload validation', () => {
 });
 
 describe('events', () => {
+  /**
+   * Resolves once the node has run `count` more cycles. The service heard each of them first
+   * (it subscribed before this listener), so whatever it forwards for them has been sent.
+   */
+  function cycles(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      let seen = 0;
+      const off = node.events.on('cycle', () => {
+        if (++seen < count) return;
+        off();
+        resolve();
+      });
+    });
+  }
+
   it('forwards node events to the visible window, only non-cycle events while hidden, nothing without a window', async () => {
     node.start();
-    await sleep(180);
+    await cycles(3);
     expect(window.sent.some((e) => e.type === 'cycle')).toBe(true);
 
     window.state.visible = false;
@@ -211,35 +225,35 @@ describe('events', () => {
     await invoke('lvs:set-paused', fromTop(), true);
     await invoke('lvs:set-paused', fromTop(), false);
     await invoke('lvs:update-settings', fromTop(), { name: 'hidden' });
-    await sleep(180);
+    await cycles(3);
     expect(window.sent.map((e) => e.type)).not.toContain('cycle');
     expect(window.sent.map((e) => e.type)).toEqual(expect.arrayContaining(['paused', 'settings', 'log']));
 
     window.state.visible = true;
     window.state.minimized = true;
     window.sent.length = 0;
-    await sleep(180);
+    await cycles(3);
     expect(window.sent.map((e) => e.type)).not.toContain('cycle');
 
     window.state.minimized = false;
-    await sleep(180);
+    await cycles(3);
     expect(window.sent.map((e) => e.type)).toContain('cycle');
 
     current = null;
     window.sent.length = 0;
-    await sleep(180);
+    await cycles(3);
     expect(window.sent).toEqual([]);
 
     current = window.win;
     window.state.destroyed = true;
-    await sleep(180);
+    await cycles(3);
     expect(window.sent).toEqual([]);
   });
 
   it('stops forwarding after dispose', async () => {
     wiring.dispose();
     node.start();
-    await sleep(150);
+    await cycles(3);
     expect(window.sent).toEqual([]);
     wiring = wireIpc(service, () => current as never);
   });

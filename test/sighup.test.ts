@@ -5,7 +5,7 @@
  * restart, an invalid file changes nothing, and the node's own writes never
  * lose an edit that waits for its SIGHUP.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,7 +30,12 @@ function editSettings(dir: string, change: Record<string, unknown>): void {
 }
 
 async function nextReload(node: NodeProcess, seen: number): Promise<LogRecord> {
-  return waitFor('a reload log line', () => node.records.filter((r) => r.kind === 'reload')[seen], 10_000);
+  return waitFor('a reload log line', () => node.records.filter((r) => r.kind === 'reload')[seen]);
+}
+
+/** Resolves once the file has been written again after `since` (the node writes about once a second while it cycles). */
+async function nextWrite(dir: string, since: number): Promise<void> {
+  await waitFor('the node to write its file again', () => statSync(storeFile(dir)).mtimeMs > since);
 }
 
 describe('SIGHUP reloads the settings', () => {
@@ -41,11 +46,12 @@ describe('SIGHUP reloads the settings', () => {
     await waitFor('cycles', async () => (await node.status()).cycle >= 5);
 
     editSettings(dir.path, { cycleMs: 150, alpha: 0.07, maxPeers: 3, name: 'after', port: 7799, iceServers: ['stun:stun.example.org:3478'] });
-    // The node writes its state about once a second meanwhile: the edit must still be there for the SIGHUP.
-    await sleep(2500);
+    // The node writes its state about once a second meanwhile: the edit must still be there for the SIGHUP,
+    // after the write that noticed it and after the one after that.
+    await waitFor('the node to notice the edit', () => node.records.some((r) => r.kind === 'store' && /was edited \(.*cycleMs.*\).*SIGHUP/.test(r.msg)));
+    await nextWrite(dir.path, statSync(storeFile(dir.path)).mtimeMs);
     expect(JSON.parse(readFileSync(storeFile(dir.path), 'utf8')).settings).toMatchObject({ cycleMs: 150, maxPeers: 3, port: 7799 });
     expect((await node.status()).config.cycleMs).toBe(100);
-    expect(node.records.some((r) => r.kind === 'store' && /was edited \(.*cycleMs.*\).*SIGHUP/.test(r.msg))).toBe(true);
 
     node.child.kill('SIGHUP');
     const reload = await nextReload(node, 0);
@@ -87,7 +93,7 @@ describe('SIGHUP reloads the settings', () => {
       expect(warned[0]!.msg).toMatch(/the running settings stay/);
     }
     expect((await node.status()).config).toMatchObject({ cycleMs: 150, beta: 0.1 });
-    await waitFor('a valid file again', () => JSON.parse(readFileSync(storeFile(dir.path), 'utf8')).settings.beta === 0.1, 5000);
+    await waitFor('a valid file again', () => JSON.parse(readFileSync(storeFile(dir.path), 'utf8')).settings.beta === 0.1);
     const cycle = (await node.status()).cycle;
     await waitFor('still cycling', async () => (await node.status()).cycle > cycle + 3);
 

@@ -17,8 +17,8 @@ import { WebRtcTransport, type WebRtcLink } from '../main/transport/webrtc.js';
 import { authFor, testIds } from './helpers/identities.js';
 
 const [ID_A, ID_B, ID_C] = testIds(3) as [string, string, string];
-const WAIT_MS = 15_000;
-const TEST_MS = 40_000;
+const WAIT_MS = 30_000;
+const TEST_MS = 90_000;
 
 type Event =
   | { kind: 'link'; link: Link }
