@@ -55,7 +55,11 @@ function start(): void {
     fit: byId('zoom-fit', HTMLButtonElement),
   });
   const panels = new Panels(model, history);
-  const peers = new PeerList(model);
+  const peers = new PeerList(model, (peerId) => {
+    const blocked = model.settings?.blockedPeers ?? [];
+    if (blocked.includes(peerId)) return;
+    void api.updateSettings({ blockedPeers: [...blocked, peerId] }).then(() => void poll());
+  });
   const log = new LogView(model);
   const discovery = new DiscoveryPanel(model);
   const online = () => connection === null || connection.connected;

@@ -17,6 +17,9 @@ interface Row {
   state: HTMLSpanElement;
   drift: HTMLSpanElement;
   seen: HTMLSpanElement;
+  trust: HTMLSpanElement;
+  excluded: HTMLDivElement;
+  block: HTMLButtonElement;
 }
 
 interface DialRow {
@@ -33,7 +36,11 @@ export class PeerList {
   private readonly rows = new Map<string, Row>();
   private readonly dialRows = new Map<string, DialRow>();
 
-  constructor(private readonly model: DashboardModel) {}
+  /** `onBlock`: the user asked to block a peer (the app saves it in the blockedPeers setting). */
+  constructor(
+    private readonly model: DashboardModel,
+    private readonly onBlock: (peerId: string) => void = () => {},
+  ) {}
 
   render(): void {
     const status = this.model.status;
@@ -63,7 +70,7 @@ export class PeerList {
       seen.add(peer.id);
       let row = this.rows.get(peer.id);
       if (!row) {
-        row = makeRow(peer.id);
+        row = makeRow(peer.id, this.onBlock);
         this.rows.set(peer.id, row);
       }
       updateRow(row, peer);
@@ -114,20 +121,25 @@ export class PeerList {
   }
 }
 
-function makeRow(id: string): Row {
+function makeRow(id: string, onBlock: (peerId: string) => void): Row {
   const dot = el('span', { className: 'peer-dot', attrs: { 'aria-hidden': 'true' } });
   const short = el('span', { className: 'peer-short', text: shortId(id), title: id });
   const name = el('span', { className: 'peer-name-text' });
   const state = el('span', { className: 'peer-state' });
   const drift = el('span', { className: 'peer-drift' });
   const seen = el('span', { className: 'peer-seen' });
+  const trust = el('span', { className: 'peer-trust', attrs: { 'data-testid': 'peer-trust' }, title: 'trust: earned by fresh, plausible messages, lost by outliers, invalid frames and silence (0.5 for a newcomer; below 0.3 a peer stops pulling, below 0.15 it is cut off)' });
+  const excluded = el('div', { className: 'peer-excluded', attrs: { 'data-testid': 'peer-excluded' } });
+  const block = el('button', { className: 'peer-block', text: 'block', title: 'block this node: drop its link and never link to it again (saved in the settings as blockedPeers)', attrs: { type: 'button', 'data-testid': 'peer-block' } });
+  block.addEventListener('click', () => onBlock(id));
   const li = el('li', { className: 'peer-row', attrs: { 'data-testid': 'peer-row', 'data-peer-id': id } }, [
     dot,
     el('span', { className: 'peer-name' }, [name, short]),
     state,
-    el('div', { className: 'peer-meta' }, [drift, seen]),
+    el('div', { className: 'peer-meta' }, [drift, seen, trust, block]),
+    excluded,
   ]);
-  return { li, dot, name, short, state, drift, seen };
+  return { li, dot, name, short, state, drift, seen, trust, excluded, block };
 }
 
 function updateRow(row: Row, peer: PeerStatus): void {
@@ -137,6 +149,9 @@ function updateRow(row: Row, peer: PeerStatus): void {
   setText(row.state, link);
   setText(row.drift, peer.drift ? formatPoint(peer.drift) : 'no drift yet');
   setText(row.seen, formatLastSeen(peer.lastSeenCycles));
+  setText(row.trust, `trust ${peer.trust.toFixed(2)}`);
+  setText(row.excluded, peer.excluded ? `not pulling: ${peer.excluded}` : '');
+  row.excluded.hidden = !peer.excluded;
   // CSSOM (not a style attribute), which a strict style-src allows.
   const colour = intensityCss(peer.intensity, link === 'disconnected' ? 0.35 : link === 'stale' ? 0.6 : 1);
   if (row.dot.style.backgroundColor !== colour) row.dot.style.backgroundColor = colour;

@@ -651,7 +651,7 @@ describe('validateSettingsPatch', () => {
     [{ maxPeers: 257 }, 'maxPeers must be an integer from 1 to 256 (got 257)'],
     [{ name: 'n'.repeat(65) }, 'name must be a string of at most 64 characters (got a string of 65 characters)'],
     [{ port: undefined }, 'port must be an integer from 0 to 65535 (got undefined)'],
-    [{ port: 7711, colour: 'red' }, 'unknown setting "colour" (known: port, cycleMs, alpha, beta, gamma, discovery, maxPeers, name, iceServers, udpPorts, allowedOrigins)'],
+    [{ port: 7711, colour: 'red' }, 'unknown setting "colour" (known: port, cycleMs, alpha, beta, gamma, discovery, maxPeers, name, iceServers, udpPorts, allowedOrigins, blockedPeers)'],
     ...['50100-50000', '80-90', '60000-70000', '50000', '50000-', ' 50000-50100', '5e4-6e4', 50000].map((udpPorts): [unknown, string] => [
       { udpPorts },
       `udpPorts must be "A-B" with 1024 <= A <= B <= 65535 (e.g. 50000-50100), or "" for any port (got ${JSON.stringify(udpPorts)})`,

@@ -122,6 +122,7 @@ export class NodeService {
       cycleMs: settings.cycleMs,
       maxPeers: settings.maxPeers,
       name: settings.name || this.deps.defaultName,
+      blocked: settings.blockedPeers ?? [],
     });
     const changed = changedSettings(before, settings);
     const restartRequired = RESTART_REQUIRED.filter((key) => changed.includes(key));

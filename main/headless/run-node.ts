@@ -116,6 +116,7 @@ async function assemble(options: RunOptions, log: LogLines, store: NodeStore, en
     initial,
     ...(options.seed !== null ? { random: seededRandom(options.seed) } : {}),
     awaitPeers: options.awaitPeers,
+    blocked: settings.blockedPeers ?? [],
     ...(options.weights ? { weights: options.weights } : {}),
   });
 

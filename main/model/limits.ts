@@ -464,3 +464,6 @@ export const MAX_BRIDGE_CLIENTS = 16;
  */
 export const ESTABLISHED_PEER_CYCLES = 600;
 export const TRUST_ESTABLISHED_MIN = 0.6;
+
+/** Most peers a user can block (settings.blockedPeers). */
+export const MAX_BLOCKED_PEERS = 256;

@@ -205,7 +205,12 @@ export class DriftNode {
    * first. A lower maxPeers drops links at once, the way a link over the
    * limit is dropped (see enforcePeerLimit).
    */
-  configure(update: { params?: DriftParams; cycleMs?: number; maxPeers?: number; name?: string }): void {
+  configure(update: { params?: DriftParams; cycleMs?: number; maxPeers?: number; name?: string; blocked?: readonly string[] }): void {
+    if (update.blocked) {
+      const wanted = new Set(update.blocked);
+      for (const id of [...this.blocked]) if (!wanted.has(id)) this.unblock(id);
+      for (const id of wanted) if (!this.blocked.has(id)) this.block(id);
+    }
     if (update.params) this.params = update.params;
     if (update.cycleMs) this.cycleMs = update.cycleMs;
     if (update.name !== undefined) this.name = update.name;

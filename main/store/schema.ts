@@ -24,9 +24,10 @@ import {
   MAX_UDP_PORT,
   MIN_PINNED_UDP_PORT,
   MAX_ALLOWED_ORIGINS,
+  MAX_BLOCKED_PEERS,
   MAX_ORIGIN_LENGTH,
 } from '../model/limits.js';
-import { nodeIdPattern } from '../protocol/messages.js';
+import { nodeId, nodeIdPattern } from '../protocol/messages.js';
 
 /** v2 added `settings.iceServers`, v3 `settings.udpPorts` (see migrations.ts). */
 export const STORE_SCHEMA_VERSION = 3;
@@ -169,6 +170,9 @@ export const settingsShape = {
     .max(MAX_ALLOWED_ORIGINS)
     .optional()
     .describe(`a list of at most ${MAX_ALLOWED_ORIGINS} origins, each "http://host[:port]" or "https://host[:port]"`),
+  // Peers the user blocked: never admitted, never dialled (docs/security.md "Blocking a peer"). Optional
+  // like allowedOrigins, so older files stay valid; applied at once.
+  blockedPeers: z.array(nodeId).max(MAX_BLOCKED_PEERS).optional().describe(`a list of at most ${MAX_BLOCKED_PEERS} node ids`),
 };
 
 export const settingsSchema = z.strictObject(settingsShape);
