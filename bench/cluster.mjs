@@ -106,6 +106,11 @@ export class Cluster {
     return this;
   }
 
+  /** Proof-of-identity durations (DataChannel up to proven) of every node's links, ms. */
+  proofMs() {
+    return this.nodes.flatMap(({ transport }) => transport.stats().proofMs);
+  }
+
   instrument(transport, localId) {
     const setHandler = transport.setHandler.bind(transport);
     transport.setHandler = (h) =>

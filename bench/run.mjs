@@ -17,6 +17,7 @@ import { Cluster } from './cluster.mjs';
 import { histogramSvg, load, logPlotSvg, percentile, Results, fmt } from './lib.mjs';
 import { BenchOutput, OUT_DIR } from './output.mjs';
 import { rawBaseline } from './raw.mjs';
+import { robustRows } from './robust.mjs';
 
 const USAGE = `usage: npm run bench -- [--quick] [--write]
   --quick   the reduced set (~110 s): N = 2, 20; 1M-cycle long run
@@ -164,6 +165,11 @@ console.log('connection setup, 20-node full mesh');
     results.add(4, 'connection setup p99 per link (4 dials at a time)', 'ms', percentile(dial, 0.99), null, { samples: dial.length, slowOver900ms: slow, baseline: percentile(raw.setups, 0.99), baselineName: 'raw node-datachannel pair setup p99' });
     results.add(4, 'share of dials over 900 ms (DTLS retransmit)', 'fraction', slow / dial.length, null, { baseline: raw.setups.filter((x) => x > 900).length / raw.setups.length, baselineName: 'raw pairs over 900 ms' });
     results.add(4, '20-node full mesh fully linked (190 dials in parallel)', 's', wall / 1000, '< 5', { links, dialP50Ms: percentile(meshDial, 0.5), dialP99Ms: percentile(meshDial, 0.99) });
+    // The proof of identity's part of each setup, in the same dials: DataChannel up -> both proofs checked.
+    const proof = cluster.proofMs();
+    results.add(9, 'proof of identity per link p50 (channel up to proven, both ends)', 'ms', percentile(proof, 0.5), null, { samples: proof.length, baseline: percentile(meshDial, 0.5), baselineName: 'whole dial p50 in the same mesh, proof included (ms)' });
+    results.add(9, 'proof of identity per link p99', 'ms', percentile(proof, 0.99), null, { baseline: percentile(meshDial, 0.99), baselineName: 'whole dial p99 in the same mesh, proof included (ms)' });
+    results.add(9, 'dial p50 without the proof (same dials, proof time taken out)', 'ms', percentile(meshDial, 0.5) - percentile(proof, 0.5), null, { baseline: percentile(meshDial, 0.5), baselineName: 'dial p50 with the proof (ms)' });
   } finally {
     await cluster.stop();
   }
@@ -222,7 +228,7 @@ await meshSetup();
 // ------------------------------------------------------------------ 5b. per-frame JavaScript cost
 {
   // What one inbound cycle frame costs in JavaScript: parseFrame (JSON.parse, finite-number scan, zod) vs JSON.parse alone.
-  const frame = encodeMessage({ type: 'sdm', v: 1, seq: 123456, diff: [0.012345678901234567, -0.0034567890123456], e: [0.4123456789012345, -0.7712345678901234] });
+  const frame = encodeMessage({ type: 'sdm', v: 2, seq: 123456, diff: [0.012345678901234567, -0.0034567890123456], e: [0.4123456789012345, -0.7712345678901234] });
   const perFrameUs = (f) => {
     const reps = 200_000;
     const t = performance.now();
@@ -295,6 +301,9 @@ console.log('simulator throughput, N=10,000, k=6');
   results.add(7, `max |centroid| per axis over ${total} cycles, 10 nodes, gamma = 0.001`, 'drift units', bounded, `<= ${(6 * sigma).toFixed(3)}`, { sigma, note: 'target: 6 sigma of the stationary AR(1) mean' });
   results.add(7, `max |centroid| per axis over ${total} cycles, 10 nodes, gamma = 0`, 'drift units', free, `> ${(6 * sigma).toFixed(3)}`, { note: 'without gravity the mean random-walks past the gamma > 0 bound' });
 }
+
+// ------------------------------------------------------------------ 8. robust step (W-MSR) and trust, simulator
+robustRows(results, { quick });
 
 loads.end = load();
 const meta = { mode: quick ? 'quick' : 'full', date: startedAt.toISOString(), cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverage: loads, seconds: (Date.now() - startedAt.getTime()) / 1000 };

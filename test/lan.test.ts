@@ -228,8 +228,13 @@ describe.skipIf(skip)('LAN of network namespaces (discovery on, no --peer)', () 
       }, 60_000);
       console.log(`LAN cable back: c relinked with a and b ${((Date.now() - upAt) / 1000).toFixed(1)} s after the link came up`);
 
-      // Rediscovered (heard again after the cable came back), not restarted.
-      const [sa, sc] = await Promise.all([status('a'), status('c')]);
+      // Rediscovered (heard again after the cable came back), not restarted. The redial may relink
+      // before the re-announcement arrives, so wait for that to be heard too.
+      const [sa, sc] = await waitFor('a to hear c announce itself again', async () => {
+        const [sa, sc] = await Promise.all([status('a'), status('c')]);
+        const heard = sa.discovery!.peers.find((p) => p.id === c.id);
+        return heard && heard.lastHeard >= upAt - 1000 ? ([sa, sc] as const) : null;
+      }, 30_000);
       const cAtA = sa.discovery!.peers.find((p) => p.id === c.id)!;
       expect(cAtA.lastHeard).toBeGreaterThanOrEqual(upAt - 1000);
       expect(cAtA.instance).toBe(cInstance);

@@ -55,6 +55,8 @@ export interface TransportStats {
   refused: Record<string, number>;
   /** Remote addresses remembered for hold-offs and ids per address. */
   trackedAddresses: number;
+  /** Durations of the latest proofs (DataChannel up to identity proven), ms; at most 1024. */
+  proofMs: number[];
 }
 
 export interface Transport {

@@ -89,6 +89,9 @@ import { DialError, type Link, type Transport, type TransportHandler, type Trans
 /** A dialer whose connection dropped during its proof waits this long for the acceptor's close code (the reason). */
 const CLOSE_REASON_WAIT_MS = 3000;
 
+/** Proof durations kept for stats() (a fixed window: the benchmark reads them, nothing else grows). */
+const PROOF_TIMES_KEPT = 1024;
+
 /** Label of the one DataChannel a link uses. */
 export const LVS_CHANNEL_LABEL = 'lvs';
 
@@ -190,6 +193,8 @@ class Session {
   authReceived = false;
   /** The connection went away while signaling was still up: the WebSocket's close code will say why. */
   lostReason: string | undefined;
+  /** performance.now() when the DataChannel came up: the proof's share of the setup time starts here. */
+  channelUpAt: number | undefined;
   /** Frames that arrived after the peer's auth frame, before its proof was checked. */
   readonly framesBeforeProof: Array<string | Uint8Array> = [];
 
@@ -279,6 +284,8 @@ export class WebRtcTransport implements Transport {
     refused: {},
     proven: 0,
   };
+  /** The last PROOF_TIMES_KEPT proof durations (channel up to proven, ms), for the benchmark's handshake row. */
+  private readonly proofTimes: number[] = [];
 
   constructor(options: WebRtcTransportOptions) {
     if (typeof options.localId !== 'string' || !nodeIdPattern.test(options.localId)) {
@@ -329,6 +336,7 @@ export class WebRtcTransport implements Transport {
       proofFailures: { ...this.counters.proofFailures },
       refused: { ...this.counters.refused },
       trackedAddresses: this.ledger.size,
+      proofMs: [...this.proofTimes],
     };
   }
 
@@ -854,6 +862,7 @@ export class WebRtcTransport implements Transport {
    * side opens a link the other refused.
    */
   private onChannelOpen(s: Session): void {
+    s.channelUpAt ??= performance.now();
     if (s.phase !== 'signaling' || this.closing || s.role !== 'dialer' || s.authSent) return;
     void this.sendAuth(s);
   }
@@ -930,6 +939,10 @@ export class WebRtcTransport implements Transport {
       if (s.role === 'acceptor' && !(await this.sendAuth(s))) return;
       if (s.phase !== 'signaling' || this.closing) return;
       this.counters.proven++;
+      if (s.channelUpAt !== undefined) {
+        if (this.proofTimes.length >= PROOF_TIMES_KEPT) this.proofTimes.shift();
+        this.proofTimes.push(performance.now() - s.channelUpAt);
+      }
       this.onProven(s);
     });
   }
