@@ -2,7 +2,7 @@
  * Flags of the headless node, parsed with node:util and validated into
  * RunOptions. Every mistake becomes one UsageError line (exit code 2).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -124,8 +124,14 @@ function readNetworkKey(file: string | undefined, env: NodeJS.ProcessEnv): strin
   let key: string | undefined;
   if (file !== undefined) {
     try {
+      const mode = statSync(file).mode;
+      // Like an ssh key: a passphrase other users can read keeps nobody out.
+      if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+        throw new UsageError(`--network-key-file ${file} can be read by other users (mode ${(mode & 0o777).toString(8)}): chmod 600 ${file}`);
+      }
       key = readFileSync(file, 'utf8').split(/\r?\n/)[0];
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       throw new UsageError(`--network-key-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }
   } else if (env.LVS_NETWORK_KEY !== undefined) {
