@@ -97,6 +97,7 @@ export class PeerList {
 
   private renderDials(targets: DialTarget[]): void {
     const now = Date.now();
+    const heldOff = new Map((this.model.status?.heldOff ?? []).map((h) => [h.id, h.reason]));
     const seen = new Set<string>();
     for (const t of targets) {
       seen.add(t.address);
@@ -112,10 +113,13 @@ export class PeerList {
         this.dialRows.set(t.address, row);
         this.dials.append(li);
       }
-      const failing = t.failures > 0;
+      // A peer held off (cut off, or blocked) is not dialled: say so rather than "dialling…".
+      const held = t.peerId ? heldOff.get(t.peerId) : undefined;
+      const failing = !held && t.failures > 0;
       setAttr(row.li, 'data-failing', String(failing));
-      setText(row.when, failing ? `next try ${formatUntil(t.nextDialAt, now)}` : t.nextDialAt !== null ? `dialling ${formatUntil(t.nextDialAt, now)}` : 'dialling…');
-      const why = failing ? `${t.failures} failed attempt${t.failures === 1 ? '' : 's'}: ${t.lastError ?? 'no answer'}` : '';
+      setAttr(row.li, 'data-held', String(held !== undefined));
+      setText(row.when, held ? 'not dialled' : failing ? `next try ${formatUntil(t.nextDialAt, now)}` : t.nextDialAt !== null ? `dialling ${formatUntil(t.nextDialAt, now)}` : 'dialling…');
+      const why = held ? `held off: ${held}` : failing ? `${t.failures} failed attempt${t.failures === 1 ? '' : 's'}: ${t.lastError ?? 'no answer'}` : '';
       setText(row.error, why);
       row.error.hidden = why === '';
       row.li.title = t.peerId ? `last reached node ${t.peerId}` : 'no node reached at this address yet';
@@ -138,7 +142,7 @@ function makeRow(id: string, onBlock: (peerId: string, blocked: boolean) => void
   const seen = el('span', { className: 'peer-seen' });
   const trust = el('span', { className: 'peer-trust', attrs: { 'data-testid': 'peer-trust' }, title: EXPLAIN.trust.tooltip });
   const excluded = el('div', { className: 'peer-excluded', attrs: { 'data-testid': 'peer-excluded' } });
-  const block = el('button', { className: 'peer-block', text: 'block', attrs: { type: 'button', 'data-testid': 'peer-block', 'data-blocked': 'false' } });
+  const block = el('button', { className: 'btn btn-small peer-block', text: 'block', attrs: { type: 'button', 'data-testid': 'peer-block', 'data-blocked': 'false' } });
   // The button says what a click does now; the row keeps it across renders.
   block.addEventListener('click', () => onBlock(id, block.dataset.blocked !== 'true'));
   const li = el('li', { className: 'peer-row', attrs: { 'data-testid': 'peer-row', 'data-peer-id': id } }, [
