@@ -10,6 +10,9 @@ import { BridgeClient, bridgeUrl, type ConnectionState } from './bridge-client.j
 import { byId } from './dom.js';
 import { AddPeerForm, CopyId, PauseButton, SettingsForm } from './forms.js';
 import { DiscoveryPanel } from './discovery-panel.js';
+import { shortId } from './format.js';
+import { withBlocked } from './held-off.js';
+import { HeldOffList } from './held-off-list.js';
 import { LoginPrompt } from './login.js';
 import { LogView } from './log-view.js';
 import { DashboardModel } from './model.js';
@@ -55,11 +58,19 @@ function start(): void {
     fit: byId('zoom-fit', HTMLButtonElement),
   });
   const panels = new Panels(model, history);
-  const peers = new PeerList(model, (peerId) => {
-    const blocked = model.settings?.blockedPeers ?? [];
-    if (blocked.includes(peerId)) return;
-    void api.updateSettings({ blockedPeers: [...blocked, peerId] }).then(() => void poll());
-  });
+  /** Blocks or unblocks a peer through the blockedPeers setting (the node applies it at once). */
+  const setBlocked = async (peerId: string, blocked: boolean): Promise<void> => {
+    const what = `${blocked ? 'block' : 'unblock'} ${shortId(peerId)}`;
+    // The list as the node has it now, not as this page last saw it: another window may have changed it.
+    const current = await api.getSettings();
+    const result = current.ok ? await api.updateSettings({ blockedPeers: [...withBlocked(current.value.blockedPeers ?? [], peerId, blocked)] }) : current;
+    if (result.ok) model.settings = result.value.settings;
+    else model.addLog('error', `could not ${what}: ${result.error}`, Date.now());
+    // The node applied it at once; the next status shows the link dropped (or dialled again) and the held-off list.
+    await poll();
+  };
+  const peers = new PeerList(model, (peerId, blocked) => void setBlocked(peerId, blocked));
+  const heldOff = new HeldOffList(model, (peerId) => void setBlocked(peerId, false));
   const log = new LogView(model);
   const discovery = new DiscoveryPanel(model);
   const online = () => connection === null || connection.connected;
@@ -70,6 +81,8 @@ function start(): void {
     renderTimer = null;
     panels.render({ connection, statusError });
     peers.render();
+    heldOff.render();
+    settings.render();
     log.render();
     discovery.render();
     pause.render(online());

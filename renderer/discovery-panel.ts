@@ -3,7 +3,7 @@
  * runs (and why not), which interfaces it serves, whom it heard, the hint
  * about the usual culprits, and its recent log.
  */
-import type { DiscoveryStatus } from '../main/discovery/types.js';
+import { DISCOVERY_OFF_BY_SETTING, type DiscoveryStatus } from '../main/discovery/types.js';
 import { byId, el, setText } from './dom.js';
 import { formatClock } from './format.js';
 import type { DashboardModel } from './model.js';
@@ -16,6 +16,18 @@ export function discoverySummary(d: DiscoveryStatus): string {
   const served = d.interfaces.map((i) => `${i.name} ${i.addresses.join(', ')}`).join('; ');
   const heard = d.peers.filter((p) => !p.left).length;
   return `${d.service} on ${d.interfaces.length} interface${d.interfaces.length === 1 ? '' : 's'}${served ? ` (${served})` : ''}; heard ${heard} node${heard === 1 ? '' : 's'}`;
+}
+
+/**
+ * What the settings form says under its discovery checkbox, which shows the
+ * saved setting (used at the next start): how this run differs from it, or
+ * null when the checkbox tells the whole truth.
+ */
+export function discoveryRunNote(saved: boolean, run: DiscoveryStatus | undefined): string | null {
+  if (!run) return null;
+  if (run.enabled) return saved ? null : 'on this run; off after the node restarts';
+  if (run.off === DISCOVERY_OFF_BY_SETTING) return saved ? 'off this run (the setting was off when the node started); on after it restarts' : null;
+  return `off this run: ${run.off ?? 'not running'}`;
 }
 
 export class DiscoveryPanel {

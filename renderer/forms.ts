@@ -4,6 +4,7 @@
  * itself; the main process is the authority on what is valid.
  */
 import type { LvsApi, Settings, SettingsUpdate } from '../main/bridge/api.js';
+import { discoveryRunNote } from './discovery-panel.js';
 import { byId, setAttr, setText } from './dom.js';
 import type { DashboardModel } from './model.js';
 import { checkSettingsForm, settingsToForm, SETTINGS_FIELDS, type SettingsField, type SettingsFormValues } from './settings-check.js';
@@ -65,6 +66,7 @@ export class SettingsForm {
   private readonly submit = byId('settings-submit', HTMLButtonElement);
   private readonly reset = byId('settings-reset', HTMLButtonElement);
   private readonly message = byId('settings-message', HTMLElement);
+  private readonly discoveryNote = byId('discovery-note', HTMLElement);
   private readonly inputs: Record<SettingsField, HTMLInputElement>;
   private loaded: Settings | null = null;
   private dirty = false;
@@ -102,6 +104,13 @@ export class SettingsForm {
     } else if (!this.loaded) {
       this.say(`Could not load the settings: ${result.error}`, 'error');
     }
+  }
+
+  /** Says how this run differs from the saved settings the form shows (discovery off by a flag, or waiting for a restart). */
+  render(): void {
+    const note = this.loaded ? discoveryRunNote(this.loaded.discovery, this.model.status?.discovery) : null;
+    setText(this.discoveryNote, note ?? '');
+    this.discoveryNote.hidden = note === null;
   }
 
   /** Settings changed on the node (another window, the CLI): show them unless the user is editing. */

@@ -9,7 +9,9 @@ import { spread } from '../main/model/drift.js';
 import { INTENSITY_SMOOTHING } from '../main/model/limits.js';
 import { nodeLabel } from './format.js';
 import { Glide, Trail, type Point } from './interpolate.js';
-import { Ring } from './ring.js';
+import { LogBook, type LogEntry } from './log-book.js';
+
+export type { LogEntry };
 
 /** Log lines kept for the log view. */
 export const LOG_CAPACITY = 200;
@@ -27,13 +29,6 @@ export interface PlaneNode {
   link: LinkState;
   glide: Glide;
   trail: Trail;
-}
-
-export interface LogEntry {
-  seq: number;
-  level: LogLevel;
-  message: string;
-  at: number;
 }
 
 /** How a peer row describes its link. */
@@ -54,11 +49,11 @@ export class DashboardModel {
   settings: Settings | null = null;
   /** The dots, keyed by node id; self included. */
   readonly nodes = new Map<string, PlaneNode>();
-  readonly logs = new Ring<LogEntry>(LOG_CAPACITY);
+  /** Log lines in time order, oldest first (see LogBook for why arrival order is not enough). */
+  readonly logs = new LogBook(LOG_CAPACITY);
   /** Bumped on every change the panels show. */
   revision = 0;
   private readonly peers = new Map<string, PeerStatus>();
-  private logSeq = 0;
   /** Cycle of the newest own drift applied: an older status snapshot must not move the dot back. */
   private selfCycle = -1;
 
@@ -167,8 +162,7 @@ export class DashboardModel {
   }
 
   addLog(level: LogLevel, message: string, at: number): void {
-    this.logs.push({ seq: ++this.logSeq, level, message, at });
-    this.revision++;
+    if (this.logs.add(level, message, at)) this.revision++;
   }
 
   /** The drift each dot is heading to, by node id (self included). */

@@ -1,9 +1,11 @@
 /**
  * The read-only panels: top bar, bridge banner, convergence readout, this
- * node's facts, and the plane's empty state. Reads the model; writes text.
+ * node's facts (with what vu, tc and intensity mean), and the plane's empty
+ * state. Reads the model; writes text.
  */
 import type { ConnectionState } from './bridge-client.js';
-import { byId, pageHostname, setAttr, setText } from './dom.js';
+import { byId, el, pageHostname, setAttr, setText } from './dom.js';
+import { EXPLAIN, type Term } from './explain.js';
 import { dialableAddress, formatDuration, formatPoint, formatRate, formatSig, formatUnit, nodeLabel } from './format.js';
 import type { DashboardModel } from './model.js';
 import { drawSparkline } from './sparkline.js';
@@ -47,6 +49,7 @@ export class Panels {
     const title = this.emptyState.querySelector('h2');
     if (!(title instanceof HTMLElement)) throw new Error('dashboard page: #empty-state has no heading');
     this.emptyTitle = title;
+    explainTerms();
   }
 
   render(health: LinkHealth): void {
@@ -118,4 +121,18 @@ export class Panels {
     setText(this.emptyCommand, `npm run node -- --peer ${address}`);
     setText(this.emptyListen, `This node listens on ${s.listen}. A second node on this same machine needs its own --data-dir and --port 0.`);
   }
+}
+
+/** The terms the facts list explains in its legend, in the order it shows them. */
+const LEGEND_TERMS = ['vu', 'tc', 'intensity'] as const satisfies readonly Term[];
+
+/** A tooltip on every element marked data-term, and the short legend under this node's facts. */
+function explainTerms(): void {
+  for (const node of document.querySelectorAll<HTMLElement>('[data-term]')) {
+    const term = node.dataset.term;
+    if (term && Object.hasOwn(EXPLAIN, term)) node.title = EXPLAIN[term as Term].tooltip;
+  }
+  byId('terms', HTMLDListElement).replaceChildren(
+    ...LEGEND_TERMS.flatMap((term) => [el('dt', { text: term, title: EXPLAIN[term].tooltip }), el('dd', { text: EXPLAIN[term].legend, title: EXPLAIN[term].tooltip })]),
+  );
 }

@@ -1,12 +1,15 @@
 /**
  * The peer list: one row per known peer (keyed, so rows are updated in
- * place), then the addresses being dialled with why they failed and when
- * the next try is, and an empty message that says how to add a peer.
+ * place) with its trust and a block (or unblock) button, then the addresses
+ * being dialled with why they failed and when the next try is, and an
+ * empty message that says how to add a peer.
  */
 import type { DialTarget, PeerStatus } from '../main/bridge/api.js';
 import { intensityCss } from './colour.js';
 import { byId, pageHostname, el, setAttr, setText } from './dom.js';
+import { EXPLAIN, formatTrust, trustLevel } from './explain.js';
 import { dialableAddress, formatLastSeen, formatPoint, formatUntil, nodeLabel, shortId } from './format.js';
+import { isBlocked } from './held-off.js';
 import { peerLinkState, type DashboardModel } from './model.js';
 
 interface Row {
@@ -33,14 +36,18 @@ export class PeerList {
   private readonly empty = byId('peer-list-empty', HTMLElement);
   private readonly dials = byId('dial-list', HTMLUListElement);
   private readonly count = byId('peer-count', HTMLElement);
+  private readonly legend = byId('peer-legend', HTMLElement);
   private readonly rows = new Map<string, Row>();
   private readonly dialRows = new Map<string, DialRow>();
 
-  /** `onBlock`: the user asked to block a peer (the app saves it in the blockedPeers setting). */
+  /** `onBlock`: the user asked to block (true) or unblock (false) a peer; the app saves it in the blockedPeers setting. */
   constructor(
     private readonly model: DashboardModel,
-    private readonly onBlock: (peerId: string) => void = () => {},
-  ) {}
+    private readonly onBlock: (peerId: string, blocked: boolean) => void = () => {},
+  ) {
+    setText(this.legend, EXPLAIN.trust.legend);
+    this.legend.title = EXPLAIN.trust.tooltip;
+  }
 
   render(): void {
     const status = this.model.status;
@@ -48,6 +55,7 @@ export class PeerList {
     const linked = peers.filter((p) => p.connected).length;
     setText(this.count, peers.length === 0 ? '' : `${linked} linked of ${peers.length}`);
     this.renderPeers(peers);
+    this.legend.hidden = peers.length === 0;
     const dials = this.model.pendingDials();
     this.renderDials(dials);
     const showEmpty = status !== null && peers.length === 0;
@@ -73,7 +81,7 @@ export class PeerList {
         row = makeRow(peer.id, this.onBlock);
         this.rows.set(peer.id, row);
       }
-      updateRow(row, peer);
+      updateRow(row, peer, isBlocked(peer.id, this.model.settings?.blockedPeers ?? null, this.model.status?.heldOff));
       // Keep DOM order equal to the sorted order, moving only what is out of place.
       const expected: ChildNode | null = previous ? previous.nextSibling : this.list.firstChild;
       if (expected !== row.li) this.list.insertBefore(row.li, expected);
@@ -89,6 +97,7 @@ export class PeerList {
 
   private renderDials(targets: DialTarget[]): void {
     const now = Date.now();
+    const heldOff = new Map((this.model.status?.heldOff ?? []).map((h) => [h.id, h.reason]));
     const seen = new Set<string>();
     for (const t of targets) {
       seen.add(t.address);
@@ -104,10 +113,13 @@ export class PeerList {
         this.dialRows.set(t.address, row);
         this.dials.append(li);
       }
-      const failing = t.failures > 0;
+      // A peer held off (cut off, or blocked) is not dialled: say so rather than "dialling…".
+      const held = t.peerId ? heldOff.get(t.peerId) : undefined;
+      const failing = !held && t.failures > 0;
       setAttr(row.li, 'data-failing', String(failing));
-      setText(row.when, failing ? `next try ${formatUntil(t.nextDialAt, now)}` : t.nextDialAt !== null ? `dialling ${formatUntil(t.nextDialAt, now)}` : 'dialling…');
-      const why = failing ? `${t.failures} failed attempt${t.failures === 1 ? '' : 's'}: ${t.lastError ?? 'no answer'}` : '';
+      setAttr(row.li, 'data-held', String(held !== undefined));
+      setText(row.when, held ? 'not dialled' : failing ? `next try ${formatUntil(t.nextDialAt, now)}` : t.nextDialAt !== null ? `dialling ${formatUntil(t.nextDialAt, now)}` : 'dialling…');
+      const why = held ? `held off: ${held}` : failing ? `${t.failures} failed attempt${t.failures === 1 ? '' : 's'}: ${t.lastError ?? 'no answer'}` : '';
       setText(row.error, why);
       row.error.hidden = why === '';
       row.li.title = t.peerId ? `last reached node ${t.peerId}` : 'no node reached at this address yet';
@@ -121,17 +133,18 @@ export class PeerList {
   }
 }
 
-function makeRow(id: string, onBlock: (peerId: string) => void): Row {
+function makeRow(id: string, onBlock: (peerId: string, blocked: boolean) => void): Row {
   const dot = el('span', { className: 'peer-dot', attrs: { 'aria-hidden': 'true' } });
   const short = el('span', { className: 'peer-short', text: shortId(id), title: id });
   const name = el('span', { className: 'peer-name-text' });
   const state = el('span', { className: 'peer-state' });
   const drift = el('span', { className: 'peer-drift' });
   const seen = el('span', { className: 'peer-seen' });
-  const trust = el('span', { className: 'peer-trust', attrs: { 'data-testid': 'peer-trust' }, title: 'trust: earned by fresh, plausible messages, lost by outliers, invalid frames and silence (0.5 for a newcomer; below 0.3 a peer stops pulling, below 0.15 it is cut off)' });
+  const trust = el('span', { className: 'peer-trust', attrs: { 'data-testid': 'peer-trust' }, title: EXPLAIN.trust.tooltip });
   const excluded = el('div', { className: 'peer-excluded', attrs: { 'data-testid': 'peer-excluded' } });
-  const block = el('button', { className: 'peer-block', text: 'block', title: 'block this node: drop its link and never link to it again (saved in the settings as blockedPeers)', attrs: { type: 'button', 'data-testid': 'peer-block' } });
-  block.addEventListener('click', () => onBlock(id));
+  const block = el('button', { className: 'btn btn-small peer-block', text: 'block', attrs: { type: 'button', 'data-testid': 'peer-block', 'data-blocked': 'false' } });
+  // The button says what a click does now; the row keeps it across renders.
+  block.addEventListener('click', () => onBlock(id, block.dataset.blocked !== 'true'));
   const li = el('li', { className: 'peer-row', attrs: { 'data-testid': 'peer-row', 'data-peer-id': id } }, [
     dot,
     el('span', { className: 'peer-name' }, [name, short]),
@@ -142,14 +155,22 @@ function makeRow(id: string, onBlock: (peerId: string) => void): Row {
   return { li, dot, name, short, state, drift, seen, trust, excluded, block };
 }
 
-function updateRow(row: Row, peer: PeerStatus): void {
+function updateRow(row: Row, peer: PeerStatus, blocked: boolean): void {
   const link = peerLinkState(peer);
   setAttr(row.li, 'data-state', link);
   setText(row.name, nodeLabel(peer.name, peer.id));
   setText(row.state, link);
   setText(row.drift, peer.drift ? formatPoint(peer.drift) : 'no drift yet');
   setText(row.seen, formatLastSeen(peer.lastSeenCycles));
-  setText(row.trust, `trust ${peer.trust.toFixed(2)}`);
+  setText(row.trust, formatTrust(peer.trust));
+  setAttr(row.trust, 'data-level', trustLevel(peer.trust));
+  setAttr(row.li, 'data-blocked', String(blocked));
+  setAttr(row.block, 'data-blocked', String(blocked));
+  setText(row.block, blocked ? 'unblock' : 'block');
+  const blockTitle = blocked
+    ? 'unblock this node: it may link again (removed from the blockedPeers setting)'
+    : 'block this node: drop its link now and never link to it again (saved in the blockedPeers setting)';
+  if (row.block.title !== blockTitle) row.block.title = blockTitle;
   setText(row.excluded, peer.excluded ? `not pulling: ${peer.excluded}` : '');
   row.excluded.hidden = !peer.excluded;
   // CSSOM (not a style attribute), which a strict style-src allows.

@@ -44,6 +44,9 @@ export interface DiscoveredPeer {
   left: boolean;
 }
 
+/** DiscoveryStatus.off when the saved `discovery` setting turned it off at start (a UI tells this apart from a flag). */
+export const DISCOVERY_OFF_BY_SETTING = 'the discovery setting is off';
+
 /** The `discovery` field of /api/status. */
 export interface DiscoveryStatus {
   enabled: boolean;

@@ -11,6 +11,7 @@ import type { DashboardStatus } from '../bridge/api.js';
 import { NodeService } from '../bridge/service.js';
 import { discoveryOff, MdnsDiscovery, type DiscoveryStatus } from '../discovery/mdns-discovery.js';
 import { wireDiscovery } from '../discovery/wire.js';
+import { DISCOVERY_OFF_BY_SETTING } from '../discovery/types.js';
 import { seededRandom } from '../model/prng.js';
 import { DriftNode } from '../node/drift-node.js';
 import { startHttpServer, type RunningHttpServer } from '../server/http-server.js';
@@ -204,7 +205,7 @@ async function assemble(options: RunOptions, log: LogLines, store: NodeStore, en
 
   // LAN discovery: on by default; off with --no-discovery, the saved setting, or a node that listens on loopback only.
   const loopbackOnly = /^127\./.test(options.host) || options.host === 'localhost' || options.host === '::1';
-  const discoveryOffReason = options.noDiscovery ? '--no-discovery' : !settings.discovery ? 'the discovery setting is off' : loopbackOnly ? `listening on loopback only (${options.host})` : null;
+  const discoveryOffReason = options.noDiscovery ? '--no-discovery' : !settings.discovery ? DISCOVERY_OFF_BY_SETTING : loopbackOnly ? `listening on loopback only (${options.host})` : null;
   let unwireDiscovery = (): void => {};
   if (discoveryOffReason) {
     discoveryStatus = () => discoveryOff(discoveryOffReason, transport.instance, listening.port);
