@@ -740,6 +740,19 @@ export class WebRtcTransport implements Transport {
     if (s.phase === 'closed') return;
     s.remoteDescriptionSet = true;
     for (const c of s.pendingRemoteCandidates.splice(0)) this.addRemoteCandidate(s, c.candidate, c.mid);
+    if (s.role === 'dialer' && s.localDescriptionSent) for (const c of s.pendingLocalCandidates.splice(0)) this.sendSignal(s, { type: 'candidate', ...c });
+  }
+
+  /**
+   * The dialer sends its ICE candidates only once the answer is applied.
+   * libdatachannel 0.24.5 hands the answer to the ICE agent before it keeps
+   * the answer's DTLS fingerprint; if the acceptor (the DTLS client) reaches
+   * us in between, the handshake fails ("DTLS alert: unknown CA") or stalls
+   * until a retransmission a second later. Without our candidates the
+   * acceptor cannot reach us before the fingerprint is in place.
+   */
+  private holdsCandidatesForAnswer(s: Session): boolean {
+    return s.role === 'dialer' && !s.remoteDescriptionSet;
   }
 
   private addRemoteCandidate(s: Session, candidate: string, mid: string): void {
@@ -769,12 +782,12 @@ export class WebRtcTransport implements Transport {
     }
     // Native callbacks of different kinds are not ordered: candidates that
     // overtook the description are sent now, after it.
-    for (const c of s.pendingLocalCandidates.splice(0)) this.sendSignal(s, { type: 'candidate', ...c });
+    if (!this.holdsCandidatesForAnswer(s)) for (const c of s.pendingLocalCandidates.splice(0)) this.sendSignal(s, { type: 'candidate', ...c });
   }
 
   private onLocalCandidate(s: Session, candidate: string, mid: string): void {
     if (s.phase !== 'signaling') return;
-    if (!s.localDescriptionSent) {
+    if (!s.localDescriptionSent || this.holdsCandidatesForAnswer(s)) {
       s.pendingLocalCandidates.push({ candidate, mid });
       return;
     }
