@@ -259,3 +259,14 @@ export const MAX_TRACKED_PEER_ADDRESSES = 1024;
 
 /** Proof failures logged per address per minute, so a hostile host cannot flood the log. */
 export const PROOF_FAILURE_LOGS_PER_MINUTE = 3;
+
+// ------------------------------------------------------------- link setup order (issue 13, BENCHMARKS.md)
+
+/**
+ * The dialer sends its host ICE candidates only once its own connectivity
+ * check has succeeded, so that its DTLS server is listening before the
+ * acceptor (the DTLS client) can reach it; if its check has not succeeded
+ * this long after the answer was applied, it sends them anyway (a path that
+ * only the acceptor can open). See webrtc.ts, mayLeave.
+ */
+export const DIALER_HOST_CANDIDATE_HOLD_MS = 250;
