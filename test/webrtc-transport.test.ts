@@ -15,6 +15,7 @@ import { SignalClose, parseSignalAddress, parseSignalFrame } from '../main/trans
 import { DialError, type Link } from '../main/transport/transport.js';
 import { WebRtcTransport, type WebRtcLink } from '../main/transport/webrtc.js';
 import { authFor, testIds } from './helpers/identities.js';
+import { closeRawPeers, rawListen } from './helpers/raw-peer.js';
 
 const [ID_A, ID_B, ID_C] = testIds(3) as [string, string, string];
 const WAIT_MS = 30_000;
@@ -301,6 +302,41 @@ describe('WebRtcTransport', () => {
     checkEventOrder(a);
     checkEventOrder(b);
     expect(a.warnings).toEqual([]);
+  });
+
+  it("sends the dialer's candidates only after the answer, and its host candidates at all", { timeout: TEST_MS }, async () => {
+    // Candidates that reach the acceptor before the dialer has applied the answer
+    // let the DTLS handshake start before libdatachannel stored the answer's
+    // fingerprint (webrtc.ts, mayLeave): the raw acceptor records the order.
+    const a = await startNode(ID_A);
+    const acceptor = await rawListen(() => ({ type: 'hello', v: 2, id: ID_B, instance: 'raw-acceptor', nonce: NONCE }));
+    cleanups.push(async () => {
+      await closeRawPeers();
+      await acceptor.close();
+    });
+    const dial = a.transport.dial(acceptor.address);
+    dial.catch(() => {}); // the raw acceptor never proves itself
+    const leg = await acceptor.legs;
+    await leg.channel;
+    await waitFor("the dialer's host candidate", () => leg.signals.some((x) => x.dir === 'in' && / typ host\b/.test(x.candidate ?? '')));
+    const answerSent = leg.signals.findIndex((x) => x.dir === 'out' && x.type === 'answer');
+    const firstCandidate = leg.signals.findIndex((x) => x.dir === 'in' && x.type === 'candidate');
+    expect(answerSent).toBeGreaterThan(leg.signals.findIndex((x) => x.dir === 'in' && x.type === 'offer'));
+    expect(firstCandidate).toBeGreaterThan(answerSent);
+  });
+
+  it('opens 40 dials in a row between two transports in one process, none failing', { timeout: 120_000 }, async () => {
+    // Issue 13: such dials failed now and then with "DTLS alert: unknown CA".
+    const a = await startNode(ID_A);
+    const b = await startNode(ID_B);
+    for (let i = 0; i < 40; i++) {
+      await expect(a.transport.dial(b.address)).resolves.toBe(ID_B);
+      const link = await onlyLink(a, ID_B);
+      await onlyLink(b, ID_A);
+      link.close('next');
+      await waitFor('unlink on b', () => b.unlinks().length === i + 1);
+    }
+    expect([...a.warnings, ...b.warnings]).toEqual([]);
   });
 
   it('settles a simultaneous dial on one link, the one dialled by the lower id', { timeout: TEST_MS }, async () => {

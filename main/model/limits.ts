@@ -467,3 +467,14 @@ export const TRUST_ESTABLISHED_MIN = 0.6;
 
 /** Most peers a user can block (settings.blockedPeers). */
 export const MAX_BLOCKED_PEERS = 256;
+
+// ------------------------------------------------------------- link setup order (issue 13, BENCHMARKS.md)
+
+/**
+ * The dialer sends its host ICE candidates only once its own connectivity
+ * check has succeeded, so that its DTLS server is listening before the
+ * acceptor (the DTLS client) can reach it; if its check has not succeeded
+ * this long after the answer was applied, it sends them anyway (a path that
+ * only the acceptor can open). See webrtc.ts, mayLeave.
+ */
+export const DIALER_HOST_CANDIDATE_HOLD_MS = 250;

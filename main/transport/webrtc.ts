@@ -51,6 +51,7 @@ import type * as stream from 'node:stream';
 import type { DataChannel, RtcConfig } from 'node-datachannel';
 import { WebSocket, WebSocketServer, type ClientOptions, type RawData, type ServerOptions } from 'ws';
 import {
+  DIALER_HOST_CANDIDATE_HOLD_MS,
   MAX_FRAMES_BEFORE_PROOF,
   MAX_PENDING_INBOUND_SESSIONS,
   MAX_REMOTE_CANDIDATES,
@@ -180,6 +181,10 @@ class Session {
   localDescriptionSent = false;
   remoteDescriptionSet = false;
   readonly pendingLocalCandidates: Array<{ candidate: string; mid: string }> = [];
+  /** Our ICE agent has a working pair (its own check succeeded): the dialer's host candidates may go. */
+  iceConnected = false;
+  /** DIALER_HOST_CANDIDATE_HOLD_MS passed since the answer was applied: the dialer's host candidates go regardless. */
+  candidateHoldOver = false;
   readonly pendingRemoteCandidates: Array<{ candidate: string; mid: string }> = [];
   remoteCandidates = 0;
   /** Our fresh signaling nonce for this session, and the peer's from its hello. */
@@ -693,6 +698,7 @@ export class WebRtcTransport implements Transport {
       s.peer = peer;
       peer.pc.onLocalDescription((sdp, type) => this.onLocalDescription(s, sdp, type));
       peer.pc.onLocalCandidate((candidate, mid) => this.onLocalCandidate(s, candidate, mid));
+      peer.pc.onIceStateChange((state) => this.onIceState(s, state));
       return peer;
     } catch (err) {
       this.log('warn', `cannot create PeerConnection: ${(err as Error).message}`);
@@ -740,19 +746,13 @@ export class WebRtcTransport implements Transport {
     if (s.phase === 'closed') return;
     s.remoteDescriptionSet = true;
     for (const c of s.pendingRemoteCandidates.splice(0)) this.addRemoteCandidate(s, c.candidate, c.mid);
-    if (s.role === 'dialer' && s.localDescriptionSent) for (const c of s.pendingLocalCandidates.splice(0)) this.sendSignal(s, { type: 'candidate', ...c });
-  }
-
-  /**
-   * The dialer sends its ICE candidates only once the answer is applied.
-   * libdatachannel 0.24.5 hands the answer to the ICE agent before it keeps
-   * the answer's DTLS fingerprint; if the acceptor (the DTLS client) reaches
-   * us in between, the handshake fails ("DTLS alert: unknown CA") or stalls
-   * until a retransmission a second later. Without our candidates the
-   * acceptor cannot reach us before the fingerprint is in place.
-   */
-  private holdsCandidatesForAnswer(s: Session): boolean {
-    return s.role === 'dialer' && !s.remoteDescriptionSet;
+    if (s.role === 'dialer') {
+      this.sendLocalCandidates(s);
+      setTimeout(() => {
+        s.candidateHoldOver = true;
+        this.sendLocalCandidates(s);
+      }, DIALER_HOST_CANDIDATE_HOLD_MS).unref?.();
+    }
   }
 
   private addRemoteCandidate(s: Session, candidate: string, mid: string): void {
@@ -782,16 +782,55 @@ export class WebRtcTransport implements Transport {
     }
     // Native callbacks of different kinds are not ordered: candidates that
     // overtook the description are sent now, after it.
-    if (!this.holdsCandidatesForAnswer(s)) for (const c of s.pendingLocalCandidates.splice(0)) this.sendSignal(s, { type: 'candidate', ...c });
+    this.sendLocalCandidates(s);
   }
 
   private onLocalCandidate(s: Session, candidate: string, mid: string): void {
     if (s.phase !== 'signaling') return;
-    if (!s.localDescriptionSent || this.holdsCandidatesForAnswer(s)) {
-      s.pendingLocalCandidates.push({ candidate, mid });
-      return;
+    s.pendingLocalCandidates.push({ candidate, mid });
+    this.sendLocalCandidates(s);
+  }
+
+  private onIceState(s: Session, state: string): void {
+    if (state !== 'connected' && state !== 'completed') return;
+    s.iceConnected = true;
+    this.sendLocalCandidates(s);
+  }
+
+  /** Sends the held local candidates that may leave now (mayLeave), in order; the rest stay held. */
+  private sendLocalCandidates(s: Session): void {
+    if (s.phase !== 'signaling') return;
+    const held = s.pendingLocalCandidates.splice(0);
+    for (const c of held) {
+      if (this.mayLeave(s, c.candidate)) this.sendSignal(s, { type: 'candidate', ...c });
+      else s.pendingLocalCandidates.push(c);
     }
-    this.sendSignal(s, { type: 'candidate', candidate, mid });
+  }
+
+  /**
+   * Whether a local candidate may go to the peer now. Candidates always
+   * follow our description. The dialer's also wait for the answer to be
+   * applied, and its host candidates for its own first successful ICE check
+   * (at most DIALER_HOST_CANDIDATE_HOLD_MS). That works around two races in
+   * libdatachannel 0.24.5 (BENCHMARKS.md, "Link setup"):
+   * - An acceptor that can reach us before the answer is in makes our ICE
+   *   agent connect inside setRemoteDescription, before libdatachannel has
+   *   stored the answer; the DTLS certificate check then finds no remote
+   *   fingerprint and fails ("DTLS alert: unknown CA", connection failed).
+   * - A ClientHello that reaches our DTLS server (the dialer is DTLS server:
+   *   the acceptor answers a=setup:active) before that server has started is
+   *   buffered and then often not processed until the client resends it
+   *   after OpenSSL's 1 s timer: the ~1 s setups.
+   * So the acceptor can reach us only once our own check has succeeded, and
+   * by then our DTLS server is listening. Server-reflexive and relay
+   * candidates go with the answer: behind a NAT our checks need the
+   * acceptor's to open the way.
+   */
+  private mayLeave(s: Session, candidate: string): boolean {
+    if (!s.localDescriptionSent) return false;
+    if (s.role === 'acceptor') return true;
+    if (!s.remoteDescriptionSet) return false;
+    return !/ typ host\b/.test(candidate) || s.iceConnected || s.candidateHoldOver;
   }
 
   private onRemoteChannel(s: Session, dc: DataChannel): void {

@@ -22,6 +22,8 @@ export interface RawLeg {
   nextFrame(): Promise<string>;
   /** How the signaling WebSocket closed, once it has. */
   readonly wsClosed: Promise<{ code: number; reason: string }>;
+  /** Every description and candidate frame this leg sent ('out') and received ('in'), in order. */
+  readonly signals: Array<{ dir: 'in' | 'out'; type: string; candidate?: string }>;
   close(): void;
 }
 
@@ -49,7 +51,9 @@ function makeLeg(ws: WebSocket, peerHello: Record<string, unknown>, role: 'diale
   const wsClosed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
   });
-  const send = (frame: object): void => {
+  const signals: RawLeg['signals'] = [];
+  const send = (frame: { type: string; candidate?: string; [field: string]: unknown }): void => {
+    signals.push({ dir: 'out', type: frame.type, ...(frame.candidate !== undefined ? { candidate: frame.candidate } : {}) });
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
   };
   peer.pc.onLocalDescription((sdp, type) => send({ type: type.toLowerCase(), sdp }));
@@ -84,6 +88,9 @@ function makeLeg(ws: WebSocket, peerHello: Record<string, unknown>, role: 'diale
     } catch {
       return;
     }
+    if (frame.type === 'offer' || frame.type === 'answer' || frame.type === 'candidate') {
+      signals.push({ dir: 'in', type: frame.type, ...(frame.candidate !== undefined ? { candidate: frame.candidate } : {}) });
+    }
     try {
       if (frame.type === 'offer' || frame.type === 'answer') peer.pc.setRemoteDescription(frame.sdp!, frame.type);
       else if (frame.type === 'candidate') peer.pc.addRemoteCandidate(frame.candidate!, frame.mid!);
@@ -97,6 +104,7 @@ function makeLeg(ws: WebSocket, peerHello: Record<string, unknown>, role: 'diale
     channel,
     frames,
     wsClosed,
+    signals,
     nextFrame: () =>
       taken < frames.length
         ? Promise.resolve(frames[taken++]!)
