@@ -237,6 +237,11 @@ try {
     linkedAfterSeconds: linkedAt, dialFailures: failures.length, dialFailureReasons: failures.slice(0, 10), dialRetries: retries.length, dialRetryReasons: retries.slice(0, 10),
     links: edges.length, degree: { min: Math.min(...degrees), mean: (2 * edges.length) / n, max: Math.max(...degrees) },
     connected: isConnected(g), rho,
+    // Why a node ended with no link: what its dialer was waiting for.
+    isolated: degrees.flatMap((d, i) => (d > 0 ? [] : [{
+      node: i,
+      dialTargets: all[i].dialTargets.map((t) => ({ address: t.address, lastError: t.lastError, dialInMs: t.nextDialAt === null ? null : Math.round(t.nextDialAt - Date.now()) })),
+    }])),
     predictedCyclesTo1000: exact ? predictedCycles(rho) : null,
     measuredCyclesTo1000: exact ? (reached ? reached.cycle : null) : null,
     spreadStart: s0, spreadEnd: samples.at(-1)?.spread ?? NaN,

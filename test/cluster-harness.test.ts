@@ -45,6 +45,8 @@ describe('cluster harness (npm run cluster)', () => {
   it('lets the nodes pick their own mesh under maxPeers: every degree within the cap, still connected', () => {
     const { status, stderr, report } = runCluster(['--nodes', '10', '--processes', '2', '--topology', 'maxpeers', '--max-peers', '3', '--seconds', '3']);
     expect(stderr).not.toMatch(/cluster: /);
+    // A node left without a link says what its dialer waits for.
+    expect(report!.isolated).toEqual([]);
     expect(status).toBe(0);
     expect(report!.degree.max).toBeLessThanOrEqual(3);
     expect(report!.degree.min).toBeGreaterThanOrEqual(1);

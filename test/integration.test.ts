@@ -44,7 +44,7 @@ describe('headless nodes over real WebRTC', () => {
     expect(code).toBe(0);
     const rows = out.split('\n').filter((l) => /^\s+\d+\s+\[/.test(l));
     expect(rows.length).toBeGreaterThanOrEqual(40);
-  }, 60_000);
+  }, 120_000);
 
   it('three nodes in a line converge through the middle one', async () => {
     const a = await startNode(['--port', '0', '--data-dir', dataDir(), '--drift', '10,0', '--name', 'a']);
@@ -59,7 +59,7 @@ describe('headless nodes over real WebRTC', () => {
     const sa = await a.status();
     expect(sa.peers.map((p) => p.id)).toEqual([b.id]);
     expect((await b.status()).peers.filter((p) => p.connected)).toHaveLength(2);
-  }, 60_000);
+  }, 120_000);
 
   it('drops a SIGKILLed peer as stale, keeps cycling, and resyncs it by snapshot when it comes back', async () => {
     const a = await startNode(['--port', '0', '--data-dir', dataDir(), '--drift', '3,3']);
@@ -82,7 +82,7 @@ describe('headless nodes over real WebRTC', () => {
       const p = peerOf(sa, b.id);
       return p?.connected && p.fresh && p.drift && distance(p.drift, sb.state.drift) < 0.3;
     });
-  }, 60_000);
+  }, 120_000);
 
   it('keeps its id and drift across a restart, and stops within 2 s saying bye', async () => {
     const dir = dataDir();
@@ -100,7 +100,7 @@ describe('headless nodes over real WebRTC', () => {
     expect(listening.drift).toEqual(stopped.drift);
     const s = await again.status();
     expect(s.config.gamma).toBe(0.01); // the flag was saved with the settings
-  }, 60_000);
+  }, 120_000);
 
   it('serves the status API as specified', async () => {
     const a = await startNode(['--port', '0', '--data-dir', dataDir(), '--name', 'status-test', '--cycle-ms', '50']);
@@ -110,7 +110,7 @@ describe('headless nodes over real WebRTC', () => {
     expect(Array.isArray(s.peers)).toBe(true);
     const missing = await fetch(`http://127.0.0.1:${a.port}/nope`);
     expect(missing.status).toBe(404);
-  }, 30_000);
+  }, 60_000);
 
   it('exits 0 on SIGTERM after peers connected and disconnected many times', async () => {
     const a = await startNode(['--port', '0', '--data-dir', dataDir()]);
@@ -125,7 +125,7 @@ describe('headless nodes over real WebRTC', () => {
     expect(a.stderr(), a.stderr()).toBe('');
     expect(code).toBe(0);
     expect(ms).toBeLessThan(2000);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('headless CLI errors', () => {
@@ -142,5 +142,5 @@ describe('headless CLI errors', () => {
     } finally {
       blocker.close();
     }
-  }, 30_000);
+  }, 60_000);
 });

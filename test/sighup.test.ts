@@ -38,6 +38,16 @@ async function nextWrite(dir: string, since: number): Promise<void> {
   await waitFor('the node to write its file again', () => statSync(storeFile(dir)).mtimeMs > since);
 }
 
+/**
+ * Edits the settings right after one of the node's writes. The node writes at most once per
+ * STORE_WRITE_INTERVAL_MS, so the edit cannot land while the node is writing (an edit made
+ * between the node's check for edits and its rename would be lost, as with any editor).
+ */
+async function editBetweenWrites(dir: string, change: Record<string, unknown>): Promise<void> {
+  await nextWrite(dir, statSync(storeFile(dir)).mtimeMs);
+  editSettings(dir, change);
+}
+
 describe('SIGHUP reloads the settings', () => {
   it('applies edited live settings, names those that need a restart, and keeps running', async () => {
     const dir = tempDir('lvs-hup-');
@@ -45,7 +55,7 @@ describe('SIGHUP reloads the settings', () => {
     const node = await startNode(['--port', '0', '--data-dir', dir.path, '--name', 'before']);
     await waitFor('cycles', async () => (await node.status()).cycle >= 5);
 
-    editSettings(dir.path, { cycleMs: 150, alpha: 0.07, maxPeers: 3, name: 'after', port: 7799, iceServers: ['stun:stun.example.org:3478'] });
+    await editBetweenWrites(dir.path, { cycleMs: 150, alpha: 0.07, maxPeers: 3, name: 'after', port: 7799, iceServers: ['stun:stun.example.org:3478'] });
     // The node writes its state about once a second meanwhile: the edit must still be there for the SIGHUP,
     // after the write that noticed it and after the one after that.
     await waitFor('the node to notice the edit', () => node.records.some((r) => r.kind === 'store' && /was edited \(.*cycleMs.*\).*SIGHUP/.test(r.msg)));
@@ -75,7 +85,7 @@ describe('SIGHUP reloads the settings', () => {
 
     // An invalid edit: one error line, the running settings stay, the node keeps going and puts a valid file back.
     await sleep(SIGNAL_ECHO_MS + 100);
-    editSettings(dir.path, { beta: 0.9, cycleMs: 60 });
+    await editBetweenWrites(dir.path, { beta: 0.9, cycleMs: 60 });
     node.child.kill('SIGHUP');
     const refused = await nextReload(node, 2);
     const problem = /lvs-node\.json: settings: beta must be a number from 0 to 0\.5 \(got 0\.9\)/;
@@ -100,5 +110,5 @@ describe('SIGHUP reloads the settings', () => {
     node.child.kill('SIGTERM');
     expect(await node.exited).toBe(0);
     expect(node.stderr()).toBe('');
-  }, 60_000);
+  }, 120_000);
 });

@@ -131,4 +131,4 @@ it(`survives ${RUNS} SIGKILLs at random moments with a valid file and the same i
   expect(reopened.setAside).toBeNull();
   expect(reopened.state.cycle).toBe(lastCycle);
   expect(fs.readdirSync(dataDir), 'temporary files of interrupted writes are cleaned up on open').toEqual([FILE]);
-}, 60_000);
+}, 180_000);
