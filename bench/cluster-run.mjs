@@ -30,7 +30,8 @@ Options:
   --k K                degree of the regular topology, 1 to N-1 (default min(6, N-1); N*K must be even)
   --max-peers M        each node's link cap with --topology maxpeers, 1-64 (default 8)
   --known K            addresses each node is told with --topology maxpeers, 1 to N-1 (default N-1)
-  --seconds S          how long to run once the links have settled, 1-3600 (default 20)
+  --seconds S          how long to run once the links have settled (no change for 3 s; with maxpeers
+                       also one connected mesh; at most 60 s), 1-3600 (default 20)
   --cycle-ms MS        drift cycle period, 50-200 (default 100)
   --weights W          peer weighting: seed (beta * mean), metropolis or wmsr (default seed: the
                        spectral prediction is for linear weightings)
@@ -201,7 +202,10 @@ try {
     if (edges.length !== last) {
       last = edges.length;
       stableSince = performance.now();
-    } else if (performance.now() - stableSince > 3000) break;
+    } else if (performance.now() - stableSince > 3000 && (topologyName !== 'maxpeers' || isConnected(fromEdges(n, edges)))) {
+      // Settled: no change for 3 s, and (maxpeers: the nodes pick their own links) one connected mesh.
+      break;
+    }
     await sleep(250);
   }
   const linkedAt = (performance.now() - t0) / 1000;

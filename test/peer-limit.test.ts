@@ -146,14 +146,41 @@ describe('the degree cap (maxPeers)', () => {
 
     // The dropping node does not take it back while it is on hold, even if it dials at once...
     await expect(dropped.transport.dial(a!.transport.address)).rejects.toMatchObject({ code: 'full' });
-    // ...and the dropped node's dialer waits out the hold instead of redialling after a second.
+    // ...and a dropped node left with no link may try again (its own holds are waived while it is
+    // alone), but the full node keeps refusing it: no link comes back while A is full.
     dropped.node.addPeer(a!.transport.address, a!.node.id);
     await vi.advanceTimersByTimeAsync(0.75 * PEER_LIMIT_BACKOFF_MS - 1000);
     expect(linkedTo(dropped.node)).toEqual([]);
+    expect(linkedTo(a!.node)).toEqual(kept);
     const target = dropped.node.status().dialTargets[0]!;
-    expect(target).toMatchObject({ address: a!.transport.address, failures: 0 });
+    expect(target.address).toBe(a!.transport.address);
+    expect(target.lastError).toMatch(/peer limit|full/);
     expect(target.nextDialAt).toBeGreaterThan(Date.now());
     await stopAll([a!, b!, c!, d!]);
+  });
+
+  it('a node left alone is taken back into a free slot at once, despite the peer-limit hold', async () => {
+    vi.useFakeTimers();
+    const [a, b, c, d] = cluster(4, 8);
+    a!.node.configure({ maxPeers: 2 });
+    await b!.transport.dial(a!.transport.address);
+    await c!.transport.dial(a!.transport.address);
+    await vi.advanceTimersByTimeAsync(10);
+    await d!.transport.dial(a!.transport.address);
+    await vi.advanceTimersByTimeAsync(10);
+    const dropped = [b!, c!].find((x) => !linkedTo(a!.node).includes(x.node.id))!;
+    const other = [b!, c!].find((x) => x !== dropped)!;
+    expect(linkedTo(dropped.node)).toEqual([]);
+    // While A is full the hold stands...
+    await expect(dropped.transport.dial(a!.transport.address)).rejects.toMatchObject({ code: 'full' });
+    // ...once a slot frees up, the lonely node gets it well before the hold ends.
+    const stopping = other.node.stop();
+    await vi.advanceTimersByTimeAsync(100);
+    await stopping;
+    expect(linkedTo(a!.node)).toEqual([testId(3)]);
+    await expect(dropped.transport.dial(a!.transport.address)).resolves.toBe(a!.node.id);
+    expect(linkedTo(a!.node)).toEqual([dropped.node.id, testId(3)].sort());
+    await stopAll([a!, dropped, d!]);
   });
 
   it('lowering maxPeers at run time drops links the same way, at random, down to the new limit', async () => {

@@ -39,6 +39,8 @@ interface TargetState extends DialTarget {
 interface Hold {
   drops: number;
   until: number;
+  /** 'peer-limit': anti-churn, waived for a node left alone; 'cut-off': trust, bursts, blocks, never waived. */
+  kind: 'peer-limit' | 'cut-off';
 }
 
 export interface DialerHooks {
@@ -120,9 +122,15 @@ export class Dialer {
     return [...this.targets.values()].map(({ address, peerId, failures, lastError, nextDialAt }) => ({ address, peerId, failures, lastError, nextDialAt }));
   }
 
-  /** True while `peerId` is on hold after a peer-limit drop: the node neither dials nor admits it. */
-  isHeld(peerId: string): boolean {
-    return this.heldFor(peerId) > 0;
+  /**
+   * True while `peerId` is on hold (after a peer-limit drop, or cut off):
+   * the node neither dials nor admits it. `dialerAlone`: the peer says it has
+   * no other link; a peer-limit hold is waived then (leaving it alone helps
+   * nobody), a cut-off never is.
+   */
+  isHeld(peerId: string, dialerAlone = false): boolean {
+    if (this.heldFor(peerId) === 0) return false;
+    return !(dialerAlone && this.holds.get(peerId)!.kind === 'peer-limit');
   }
 
   /** A link to `peerId` opened (either direction). */
@@ -153,12 +161,20 @@ export class Dialer {
       const longLived = openedAt !== undefined && now - openedAt > PEER_LIMIT_BACKOFF_MAX_MS;
       const drops = previous && !longLived ? previous.drops + 1 : 1;
       delay = peerLimitDelay(drops, this.hooks.random);
-      this.holds.set(peerId, { drops, until: now + delay });
+      this.holds.set(peerId, { drops, until: now + delay, kind: 'peer-limit' });
     }
     for (const target of this.targets.values()) {
       if (target.peerId !== peerId || target.dialling || target.givenUp) continue;
       if (why === 'peer-limit') target.lastError = `link dropped for a peer limit; not dialled for ${Math.round(delay / 1000)} s`;
       this.schedule(target, delay);
+    }
+    if (this.hooks.linkCount() === 0) {
+      // Left with no link: peer-limit holds are waived (heldFor), so every address they pushed back is due now.
+      for (const target of this.targets.values()) {
+        const hold = target.peerId ? this.holds.get(target.peerId) : undefined;
+        if (target.dialling || target.givenUp || hold?.kind !== 'peer-limit') continue;
+        this.schedule(target, backoffDelay(1, this.hooks.random));
+      }
     }
   }
 
@@ -170,7 +186,7 @@ export class Dialer {
   hold(peerId: string, ms: number, why: string): void {
     const until = Date.now() + ms;
     const previous = this.holds.get(peerId);
-    this.holds.set(peerId, { drops: previous?.drops ?? 0, until: Math.max(until, previous?.until ?? 0) });
+    this.holds.set(peerId, { drops: previous?.drops ?? 0, until: Math.max(until, previous?.until ?? 0), kind: 'cut-off' });
     for (const target of this.targets.values()) {
       if (target.peerId !== peerId || target.dialling || target.givenUp) continue;
       target.lastError = Number.isFinite(ms) ? `${why}; not dialled for ${Math.round(ms / 1000)} s` : why;
@@ -203,11 +219,12 @@ export class Dialer {
     for (const target of this.targets.values()) if (target.timer) clearTimeout(target.timer);
   }
 
-  /** Milliseconds left on `peerId`'s hold (0 if none). */
+  /** Milliseconds left on `peerId`'s hold (0 if none; a peer-limit hold does not count while this node has no link). */
   private heldFor(peerId: string | null): number {
     if (peerId === null) return 0;
     const hold = this.holds.get(peerId);
     if (!hold) return 0;
+    if (hold.kind === 'peer-limit' && this.hooks.linkCount() === 0) return 0;
     const left = hold.until - Date.now();
     return left > 0 ? left : 0;
   }

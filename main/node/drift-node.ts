@@ -131,9 +131,14 @@ export class DriftNode {
     });
     // Over maxPeers by PEER_LIMIT_OVERFLOW at most: the link that makes the node
     // full-plus-one is admitted, and enforcePeerLimit drops a random older one.
-    this.transport.setAdmission((peerId) => {
+    this.transport.setAdmission((peerId, hint) => {
       if (this.blocked.has(peerId)) return false;
-      if (this.dialer.isHeld(peerId)) return false; // dropped for a peer limit a moment ago, cut off for low trust, or blocked
+      if (this.dialer.isHeld(peerId)) {
+        // A peer-limit hold is waived for a dialer with no other link, but only into a free slot:
+        // admitting it must not drop someone else (that would only move the loneliness around).
+        const waived = hint?.alone === true && !this.dialer.isHeld(peerId, true) && this.linkedCount() < this.maxPeers;
+        if (!waived) return false;
+      } // dropped for a peer limit a moment ago, cut off for low trust, or blocked
       const peer = this.peers.get(peerId);
       if (peer?.link) return !peer.leaving; // a replacement adds no link; a peer we are dropping must not slip back in
       return this.linkedCount() < this.maxPeers + PEER_LIMIT_OVERFLOW;

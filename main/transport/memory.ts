@@ -4,7 +4,7 @@
  * moves until `network.deliverAll()`, so node tests are deterministic.
  */
 import { randomUUID } from 'node:crypto';
-import { DialError, type Link, type Transport, type TransportHandler } from './transport.js';
+import { DialError, type AdmissionHint, type Link, type Transport, type TransportHandler } from './transport.js';
 
 interface Pending {
   to: MemoryLink;
@@ -92,7 +92,7 @@ class MemoryLink implements Link {
 export class MemoryTransport implements Transport {
   readonly instance = randomUUID();
   private handler: TransportHandler | null = null;
-  private admit: (peerId: string) => boolean = () => true;
+  private admit: (peerId: string, hint?: AdmissionHint) => boolean = () => true;
   private readonly links = new Map<string, MemoryLink>();
   private closed = false;
 
@@ -108,7 +108,7 @@ export class MemoryTransport implements Transport {
     this.handler = handler;
   }
 
-  setAdmission(admit: (peerId: string) => boolean): void {
+  setAdmission(admit: (peerId: string, hint?: AdmissionHint) => boolean): void {
     this.admit = admit;
   }
 
@@ -129,7 +129,7 @@ export class MemoryTransport implements Transport {
       const keepExisting = existing.peerInstance === remote.instance && existing.dialledBy < this.localId;
       if (keepExisting) return remote.localId;
     }
-    if (!this.admit(remote.localId) || !remote.admit(this.localId)) {
+    if (!this.admit(remote.localId) || !remote.admit(this.localId, { alone: this.links.size === 0 })) {
       throw new DialError('full', `${address} or this node is at its peer limit`, remote.localId);
     }
     const mine = new MemoryLink(this, remote.localId, remote.instance, address, address, this.localId);

@@ -31,7 +31,7 @@ const sdp = z.string().min(1).max(MAX_SIGNAL_FRAME_BYTES);
 
 const schemas = {
   // nonce is optional in the schema only so that a v1 hello parses and can be refused with a clear reason.
-  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, instance: z.string().regex(instanceIdPattern), nonce: z.string().regex(noncePattern).optional() }),
+  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, instance: z.string().regex(instanceIdPattern), nonce: z.string().regex(noncePattern).optional(), alone: z.boolean().optional() }),
   offer: z.object({ type: z.literal('offer'), sdp }),
   answer: z.object({ type: z.literal('answer'), sdp }),
   candidate: z.object({

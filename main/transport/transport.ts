@@ -59,6 +59,12 @@ export interface TransportStats {
   proofMs: number[];
 }
 
+/** What the other side said about itself when asking for a link (a claim: use it only to avoid churn, never for trust). */
+export interface AdmissionHint {
+  /** The dialer has no other open link: refusing it for a peer limit would leave it alone. */
+  alone: boolean;
+}
+
 export interface Transport {
   /** Our node id. */
   readonly localId: string;
@@ -70,7 +76,7 @@ export interface Transport {
    * Asked before a new inbound or outbound link opens: return false to refuse it
    * (e.g. the node is at maxPeers). Defaults to accepting everything.
    */
-  setAdmission(admit: (peerId: string) => boolean): void;
+  setAdmission(admit: (peerId: string, hint?: AdmissionHint) => boolean): void;
   /**
    * Opens a link to the node at `address` ("host:port"). Resolves with the
    * peer's id once the link is open (after onLink), rejects with a DialError.

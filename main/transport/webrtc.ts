@@ -85,7 +85,7 @@ import {
   type SignalFrame,
   type SignalHello,
 } from './signaling.js';
-import { DialError, type Link, type Transport, type TransportHandler, type TransportStats } from './transport.js';
+import { DialError, type AdmissionHint, type Link, type Transport, type TransportHandler, type TransportStats } from './transport.js';
 
 /** A dialer whose connection dropped during its proof waits this long for the acceptor's close code (the reason). */
 const CLOSE_REASON_WAIT_MS = 3000;
@@ -271,7 +271,7 @@ export class WebRtcTransport implements Transport {
   readonly localId: string;
   readonly instance: string;
   private handler: TransportHandler = noopHandler();
-  private admit: (peerId: string) => boolean = () => true;
+  private admit: (peerId: string, hint?: AdmissionHint) => boolean = () => true;
   private readonly sessions = new Set<Session>();
   /** Open sessions by peer id: at most one per peer. */
   private readonly links = new Map<string, Session>();
@@ -325,7 +325,7 @@ export class WebRtcTransport implements Transport {
     this.handler = handler;
   }
 
-  setAdmission(admit: (peerId: string) => boolean): void {
+  setAdmission(admit: (peerId: string, hint?: AdmissionHint) => boolean): void {
     this.admit = admit;
   }
 
@@ -478,7 +478,9 @@ export class WebRtcTransport implements Transport {
   }
 
   private sendHello(s: Session): void {
-    this.sendSignal(s, { type: 'hello', v: SIGNAL_VERSION, id: this.localId, instance: this.instance, nonce: s.localNonce });
+    // A dialer with no open link says so: a full acceptor then admits it despite a peer-limit hold.
+    const alone = s.role === 'dialer' && this.links.size === 0;
+    this.sendSignal(s, { type: 'hello', v: SIGNAL_VERSION, id: this.localId, instance: this.instance, nonce: s.localNonce, ...(alone ? { alone: true } : {}) });
   }
 
   private protocolError(s: Session, detail: string): void {
@@ -611,7 +613,7 @@ export class WebRtcTransport implements Transport {
     s.peerNonce = hello.nonce;
     s.dialerId = s.role === 'dialer' ? this.localId : hello.id;
 
-    if (!this.links.has(hello.id) && !this.safeAdmit(hello.id)) {
+    if (!this.links.has(hello.id) && !this.safeAdmit(hello.id, { alone: s.role === 'acceptor' && hello.alone === true })) {
       this.log('info', `signaling ${s.label}: admission refused`);
       return this.endSession(s, new DialError('full', `link to ${hello.id} refused: no room (admission)`, hello.id), {
         code: SignalClose.full,
@@ -1089,9 +1091,9 @@ export class WebRtcTransport implements Transport {
     this.deliver('onUnlink', () => this.handler.onUnlink(link, reason));
   }
 
-  private safeAdmit(peerId: string): boolean {
+  private safeAdmit(peerId: string, hint: AdmissionHint): boolean {
     try {
-      return this.admit(peerId) !== false;
+      return this.admit(peerId, hint) !== false;
     } catch (err) {
       this.log('warn', `admission callback threw: ${(err as Error).message}`);
       return false;
