@@ -183,6 +183,30 @@ describe('the degree cap (maxPeers)', () => {
     await stopAll([a!, dropped, d!]);
   });
 
+  it('a node dropped by its last peers dials the addresses that waited for a free slot at once', async () => {
+    vi.useFakeTimers();
+    const network = new MemoryNetwork({ autoDeliver: true });
+    const [x, p1, p2, q, r1, r2] = [0, 1, 2, 3, 4, 5].map((i) => makeNode(network, i, [0, 0], { maxPeers: 8 }));
+    x!.node.configure({ maxPeers: 2 });
+    p1!.node.configure({ maxPeers: 1 });
+    p2!.node.configure({ maxPeers: 1 });
+    x!.node.addPeer(p1!.transport.address);
+    x!.node.addPeer(p2!.transport.address);
+    await vi.advanceTimersByTimeAsync(1000);
+    x!.node.addPeer(q!.transport.address); // comes due while x is full: put off by PEER_LIMIT_RECHECK_MS
+    await vi.advanceTimersByTimeAsync(1000);
+    const linked = (n: typeof x) => n!.node.status().peers.filter((p) => p.connected).map((p) => p.id).sort();
+    expect(linked(x)).toEqual([testId(1), testId(2)]);
+    // Newcomers reach the full peers, which drop x (their only older link) for their limit.
+    await r1!.transport.dial(p1!.transport.address);
+    await r2!.transport.dial(p2!.transport.address);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(linked(x)).toEqual([testId(3)]);
+    const stopped = Promise.all([x, p1, p2, q, r1, r2].map((n) => n!.node.stop()));
+    await vi.advanceTimersByTimeAsync(1000);
+    await stopped;
+  });
+
   it('lowering maxPeers at run time drops links the same way, at random, down to the new limit', async () => {
     vi.useFakeTimers();
     const nodes = cluster(7, 8);

@@ -33,6 +33,8 @@ interface TargetState extends DialTarget {
   timer: ReturnType<typeof setTimeout> | null;
   dialling: boolean;
   givenUp: boolean;
+  /** Put off only because this node was at its peer limit: due again as soon as a link goes. */
+  waitingForSlot: boolean;
 }
 
 /** A peer not to link with until `until` (Date.now() ms), after `drops` consecutive peer-limit drops. */
@@ -96,7 +98,7 @@ export class Dialer {
    */
   add(address: string, peerId: string | null = null): boolean {
     if (this.targets.has(address) || this.stopped) return false;
-    const target: TargetState = { address, peerId, failures: 0, lastError: null, nextDialAt: null, timer: null, dialling: false, givenUp: false };
+    const target: TargetState = { address, peerId, failures: 0, lastError: null, nextDialAt: null, timer: null, dialling: false, givenUp: false, waitingForSlot: false };
     this.targets.set(address, target);
     this.schedule(target, Math.max(this.hooks.random() * DIAL_START_JITTER_MS, this.heldFor(peerId)));
     return true;
@@ -167,6 +169,13 @@ export class Dialer {
       if (target.peerId !== peerId || target.dialling || target.givenUp) continue;
       if (why === 'peer-limit') target.lastError = `link dropped for a peer limit; not dialled for ${Math.round(delay / 1000)} s`;
       this.schedule(target, delay);
+    }
+    // A slot is free now: addresses put off only for want of one are due at once (jittered, so
+    // nodes that lost links together do not all dial in the same millisecond).
+    for (const target of this.targets.values()) {
+      if (!target.waitingForSlot || target.dialling || target.givenUp || target.peerId === peerId) continue;
+      target.waitingForSlot = false;
+      this.schedule(target, this.hooks.random() * DIAL_START_JITTER_MS);
     }
     if (this.hooks.linkCount() === 0) {
       // Left with no link: peer-limit holds are waived (heldFor), so every address they pushed back is due now.
@@ -251,6 +260,7 @@ export class Dialer {
     const held = this.heldFor(target.peerId);
     if (held > 0) return this.schedule(target, held);
     if (this.inFlight() >= this.hooks.freeSlots()) {
+      target.waitingForSlot = true;
       target.lastError = 'not dialled: this node is at its peer limit (maxPeers)';
       return this.schedule(target, jittered(PEER_LIMIT_RECHECK_MS, this.hooks.random));
     }
