@@ -108,7 +108,7 @@ export class Cluster {
 
   /** Proof-of-identity durations (DataChannel up to proven) of every node's links, ms. */
   proofMs() {
-    return this.nodes.flatMap(({ transport }) => transport.stats().proofMs);
+    return this.nodes.flatMap(({ transport }) => transport.proofDurations());
   }
 
   instrument(transport, localId) {

@@ -244,7 +244,8 @@ export class DriftNode {
     const peerDrifts: Record<string, [number, number]> = {};
     let trustSum = 0;
     let linked = 0;
-    for (const peer of [...this.peers.values()]) {
+    // Cutting a peer off below changes its fields, never the map: no copy needed.
+    for (const peer of this.peers.values()) {
       const isFresh = peer.isFresh(this.cycle, this.staleCycles);
       if (peer.link && peer.replica) peerDrifts[peer.id] = [peer.replica[0], peer.replica[1]];
       if (isFresh !== peer.wasFresh) this.freshnessChanged(peer, isFresh);

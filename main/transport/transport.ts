@@ -55,8 +55,6 @@ export interface TransportStats {
   refused: Record<string, number>;
   /** Remote addresses remembered for hold-offs and ids per address. */
   trackedAddresses: number;
-  /** Durations of the latest proofs (DataChannel up to identity proven), ms; at most 1024. */
-  proofMs: number[];
 }
 
 /** What the other side said about itself when asking for a link (a claim: use it only to avoid churn, never for trust). */
