@@ -3,7 +3,7 @@
 // the browser and Electron's renderer) and the sandboxed preload script
 // (Electron's sandbox lets a preload require nothing but 'electron', so its
 // imports are inlined into one CommonJS file). tsc -b type-checks both first.
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -12,21 +12,40 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist');
 
 const jobs = [];
-if (existsSync(join(root, 'renderer/app.ts'))) {
-  mkdirSync(join(out, 'renderer'), { recursive: true });
-  for (const file of ['index.html', 'style.css']) {
-    if (existsSync(join(root, 'renderer', file))) cpSync(join(root, 'renderer', file), join(out, 'renderer', file));
-  }
-  jobs.push(build({
-    entryPoints: [join(root, 'renderer/app.ts')],
-    outfile: join(out, 'renderer/app.js'),
+/** One ES module for the browser (the dashboard, the /join page, its clock worker). */
+const browserBundle = (entry, outfile) =>
+  build({
+    entryPoints: [join(root, entry)],
+    outfile: join(out, outfile),
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: 'chrome120',
     sourcemap: true,
     logLevel: 'warning',
-  }));
+  });
+if (existsSync(join(root, 'renderer/app.ts'))) {
+  mkdirSync(join(out, 'renderer'), { recursive: true });
+  for (const file of ['index.html', 'style.css']) {
+    if (existsSync(join(root, 'renderer', file))) cpSync(join(root, 'renderer', file), join(out, 'renderer', file));
+  }
+  jobs.push(browserBundle('renderer/app.ts', 'renderer/app.js'));
+}
+// The /join page (docs/browser-nodes.md): the dashboard's own page, running
+// this tab's node instead of talking to one (web/join/join.ts), and the
+// worker that keeps its cycle clock (web/node/clock-worker.ts).
+if (existsSync(join(root, 'web/join/join.ts'))) {
+  mkdirSync(join(out, 'renderer'), { recursive: true });
+  const page = readFileSync(join(root, 'renderer/index.html'), 'utf8');
+  const joinPage = page.replace('src="./app.js"', 'src="./join.js"').replace('<title>LVS Node</title>', '<title>LVS Node (this tab)</title>');
+  if (joinPage === page) throw new Error('build-bundles: renderer/index.html no longer loads ./app.js; update the /join page build');
+  writeFileSync(join(out, 'renderer/join.html'), joinPage);
+  for (const [entry, outfile] of [
+    ['web/join/join.ts', 'renderer/join.js'],
+    ['web/node/clock-worker.ts', 'renderer/join-clock.js'],
+  ]) {
+    jobs.push(browserBundle(entry, outfile));
+  }
 }
 if (existsSync(join(root, 'preload/preload.ts'))) {
   jobs.push(build({

@@ -8,7 +8,7 @@ const B = 'BBBBBBB-BBBBBBB-BBBBBBB-BBBBB';
 const C = 'CCCCCCC-CCCCCCC-CCCCCCC-CCCCC';
 
 function peer(id: string, name: string): PeerStatus {
-  return { id, name, drift: null, intensity: 0, connected: false, fresh: false, lastSeenCycles: null, address: null, dialledAddress: null, messagesIn: 0, messagesOut: 0, rejects: {}, trust: 0.1, excluded: null };
+  return { id, name, drift: null, intensity: 0, connected: false, fresh: false, lastSeenCycles: null, address: null, dialledAddress: null, messagesIn: 0, messagesOut: 0, rejects: {}, trust: 0.1, excluded: null, kind: 'native', nbrs: null };
 }
 
 describe('heldOffRows', () => {

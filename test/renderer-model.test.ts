@@ -26,6 +26,8 @@ function peer(id: string, drift: [number, number] | null, over: Partial<PeerStat
     rejects: {},
     trust: 0.9,
     excluded: null,
+    kind: 'native',
+    nbrs: null,
     ...over,
   };
 }
@@ -43,6 +45,8 @@ function status(cycle: number, drift: [number, number], peers: PeerStatus[], ove
     waitingForPeers: false,
     uptimeMs: 1000,
     cyclesPerSecond: 10,
+    kind: 'native',
+    relay: { forwarded: 0, dropped: {} },
     intensity: 0.5,
     messages: { in: 0, out: 0 },
     rejects: {},

@@ -16,7 +16,7 @@ import {
 import { AddressTable, addressKey } from '../main/server/address-table.js';
 import { ownOrigin, signalOriginRefusal } from '../main/server/origin-policy.js';
 import { ThrottledLog } from '../main/server/throttled-log.js';
-import { TokenBucket } from '../main/server/token-bucket.js';
+import { TokenBucket } from '../main/model/token-bucket.js';
 import { checkOrigin, validateSettingsPatch } from '../main/store/schema.js';
 import { killAll, startNode, tempDir, waitFor, type NodeProcess } from './helpers/node-process.js';
 

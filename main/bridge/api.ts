@@ -44,6 +44,18 @@ export interface PeerStatus {
   trust: number;
   /** Why this linked peer does not pull the node now (stale, low trust, outlier...), or null. */
   excluded: string | null;
+  /** What runs the peer: a native node or a browser tab (docs/browser-nodes.md). */
+  kind: 'native' | 'browser';
+  /** The linked peer's own peers as it last reported them (`nbrs`; a claim, display only), or null. */
+  nbrs: Array<{ id: string; drift: [number, number] | null; kind: 'native' | 'browser' }> | null;
+}
+
+/** What the node relayed between its browser peers (docs/browser-nodes.md): signaling only. */
+export interface RelayStatus {
+  /** Signaling frames forwarded from one peer to another. */
+  forwarded: number;
+  /** Frames not forwarded, by reason. */
+  dropped: Record<string, number>;
 }
 
 export interface DialTarget {
@@ -76,6 +88,9 @@ export interface NodeStatus {
   weights: 'wmsr' | 'seed' | 'metropolis';
   /** Peers cut off (low trust, a burst of invalid frames) or blocked by the user, and why. */
   heldOff: Array<{ id: string; reason: string; until: number | null }>;
+  /** What runs this node. */
+  kind: 'native' | 'browser';
+  relay: RelayStatus;
   /** What the proof of identity refused (docs/protocol.md "Handshake"); absent on the in-memory transport. */
   proofs?: { proven: number; failures: Record<string, number>; refused: Record<string, number> };
 }

@@ -12,6 +12,7 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
+import { nodeIdFromKeyDigest } from '../protocol/node-id.js';
 
 export interface Identity {
   /** Derived from publicKey by idFromPublicKey; stored only for reading the file by eye. */
@@ -23,27 +24,8 @@ export interface Identity {
 }
 
 const RAW_PUBLIC_KEY_BYTES = 32;
-const ID_HASH_BYTES = 16;
-const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** Signed and verified by checkIdentity; any fixed bytes do. */
 const PROBE = Buffer.from('lvs-node identity check');
-
-/** RFC 4648 base32 without padding. */
-function base32(bytes: Uint8Array): string {
-  let out = '';
-  let value = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    value = ((value << 8) | byte) & 0xffff;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += BASE32_ALPHABET[(value >>> bits) & 31];
-    }
-  }
-  if (bits > 0) out += BASE32_ALPHABET[(value << (5 - bits)) & 31];
-  return out;
-}
 
 /** Buffer.from(_, 'base64') skips junk silently; a key must survive the round trip. */
 function decodeBase64(text: string): Buffer | null {
@@ -60,8 +42,7 @@ export function idFromPublicKey(publicKeyB64: string): string {
   if (!raw || raw.length !== RAW_PUBLIC_KEY_BYTES) {
     throw new TypeError(`public key must be base64 of ${RAW_PUBLIC_KEY_BYTES} bytes`);
   }
-  const digits = base32(createHash('sha256').update(raw).digest().subarray(0, ID_HASH_BYTES));
-  return [digits.slice(0, 7), digits.slice(7, 14), digits.slice(14, 21), digits.slice(21)].join('-');
+  return nodeIdFromKeyDigest(createHash('sha256').update(raw).digest());
 }
 
 export function createIdentity(): Identity {

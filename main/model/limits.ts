@@ -478,3 +478,26 @@ export const MAX_BLOCKED_PEERS = 256;
  * only the acceptor can open). See webrtc.ts, mayLeave.
  */
 export const DIALER_HOST_CANDIDATE_HOLD_MS = 250;
+
+// ------------------------------------------------------------- browser nodes (docs/browser-nodes.md)
+
+/**
+ * A node sends its neighbour list (`nbrs`) to a peer that asked for it this
+ * often, in cycles (1 s at the default 100 ms): enough for a plane that
+ * shows the peers' peers, and cheap next to the per-cycle sdm frames.
+ */
+export const NBRS_EVERY_CYCLES = 10;
+/** Entries in one `nbrs` frame (a node's direct peers, capped: a peer's list is display only). */
+export const MAX_NBRS_ENTRIES = 64;
+/**
+ * Relayed signaling (`sig`): frames one peer may have a node forward, per
+ * second and as a burst. One link setup takes about 10 (hello, offer,
+ * answer, a few candidates each way); more than this is a flood and is
+ * dropped and counted (a dropped frame costs the sender trust).
+ */
+export const RELAY_FRAMES_PER_SECOND = 20;
+export const RELAY_FRAMES_BURST = 60;
+/** Relayed sessions a browser node has in flight at once; more are refused (code 4003). */
+export const MAX_RELAYED_SESSIONS = 8;
+/** Length bounds of a relayed session id (`sig.sid`), like an instance id. */
+export const MAX_SESSION_ID_LENGTH = 64;

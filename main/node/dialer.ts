@@ -28,6 +28,7 @@ import {
 } from '../model/limits.js';
 import { DialError, type Transport } from '../transport/transport.js';
 import type { DialTarget } from '../bridge/api.js';
+import { unref } from './unref.js';
 
 interface TargetState extends DialTarget {
   timer: ReturnType<typeof setTimeout> | null;
@@ -117,6 +118,16 @@ export class Dialer {
     if (target.peerId && (this.hooks.isLinked(target.peerId) || this.isHeld(target.peerId))) return false;
     if (this.hooks.freeSlots() <= 0) return false;
     this.schedule(target, 0);
+    return true;
+  }
+
+  /** Forgets an address: no more dials to it (a dial in flight finishes). False if it was unknown. */
+  remove(address: string): boolean {
+    const target = this.targets.get(address);
+    if (!target) return false;
+    if (target.timer) clearTimeout(target.timer);
+    target.timer = null;
+    this.targets.delete(address);
     return true;
   }
 
@@ -239,11 +250,11 @@ export class Dialer {
   }
 
   private schedule(target: TargetState, delay: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.targets.get(target.address) !== target) return; // stopped, or removed while a dial was in flight
     if (target.timer) clearTimeout(target.timer);
     target.nextDialAt = Date.now() + delay;
     target.timer = setTimeout(() => void this.attempt(target), delay);
-    target.timer.unref?.();
+    unref(target.timer);
   }
 
   private inFlight(): number {

@@ -12,11 +12,15 @@ import {
   DEAD_LINK_CYCLES,
   DEFAULT_STALE_CYCLES,
   INTENSITY_SMOOTHING,
+  MAX_NBRS_ENTRIES,
   MAX_PEER_RECORDS,
+  NBRS_EVERY_CYCLES,
   PEER_LIMIT_OVERFLOW,
   PEER_LIMIT_REPLACE_WAIT_MS,
   PEER_SHED_CLOSE_MS,
   PROTOCOL_VERSION,
+  RELAY_FRAMES_BURST,
+  RELAY_FRAMES_PER_SECOND,
   SNAPSHOT_EVERY_CYCLES,
   SYNC_RETRY_CYCLES,
   ESTABLISHED_PEER_CYCLES,
@@ -25,10 +29,13 @@ import {
   TRUST_HOLD_OFF_MS,
   TRUST_PULL_MIN,
 } from '../model/limits.js';
-import { BYE_OVER_PEER_LIMIT, OWN_FEATURES, encodeMessage, parseFrame, type Message, type RejectReason } from '../protocol/messages.js';
+import { BROWSER_FEATURES, BYE_OVER_PEER_LIMIT, OWN_FEATURES, encodeMessage, parseFrame, type Message, type NodeKind, type RejectReason, type SigMessage } from '../protocol/messages.js';
+import { parseSignalValue, type SignalFrame } from '../protocol/signal-frames.js';
+import { TokenBucket } from '../model/token-bucket.js';
 import type { Link, Transport } from '../transport/transport.js';
 import { Dialer } from './dialer.js';
 import { Emitter } from './emitter.js';
+import { unref } from './unref.js';
 import { cryptoRandom } from './entropy.js';
 import { PeerRecord } from './peer.js';
 import type { CycleEvent, LogEvent, LogLevel, NodeStatus, PeerEvent, PeerEventKind } from '../bridge/api.js';
@@ -61,6 +68,26 @@ export interface DriftNodeOptions {
   blocked?: readonly string[];
   /** Monotonic milliseconds for trust decay; performance.now by default, a fake clock in tests. */
   now?: () => number;
+  /** What runs this node (default 'native'): a browser node speaks BROWSER_FEATURES and shares its neighbour list with every peer that wants it. */
+  kind?: NodeKind;
+  /** The cycle timer (setTimeout by default): a browser tab passes one that background throttling does not slow (docs/browser-nodes.md). */
+  cycleTimer?: CycleTimer;
+}
+
+export interface CycleTimer {
+  set(callback: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+/** A signaling frame (or the end of a session) that a relay delivered to this node from a proven peer of the relay. */
+export interface RelayedSignal {
+  /** The relay's id (our peer). */
+  via: string;
+  /** The sender's id, as the relay proved it on its own link. */
+  from: string;
+  sid: string;
+  body: SignalFrame | null;
+  end: { code: number; reason: string } | null;
 }
 
 export interface NodeEvents {
@@ -90,7 +117,7 @@ export class DriftNode {
   private vu: number;
   private tc: number;
   private cycle: number;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timer: unknown = null;
   private nextCycleAt = 0;
   private running = false;
   private paused = false;
@@ -106,6 +133,12 @@ export class DriftNode {
   private readonly blocked = new Set<string>();
   /** Peers cut off or blocked, with why and until when (performance clock; Infinity for a block). */
   private readonly heldOff = new Map<string, { reason: string; until: number }>();
+  private readonly kind: NodeKind;
+  private readonly cycleTimer: CycleTimer;
+  /** Per-sender buckets of relayed signaling (RELAY_FRAMES_PER_SECOND), dropped with the link. */
+  private readonly relayBuckets = new Map<string, TokenBucket>();
+  private readonly relayCounters = { forwarded: 0, dropped: {} as Record<string, number> };
+  private signalInbox: ((signal: RelayedSignal) => void) | null = null;
 
   constructor(options: DriftNodeOptions) {
     this.id = options.id;
@@ -119,6 +152,8 @@ export class DriftNode {
     this.awaitPeers = options.awaitPeers ?? 0;
     this.weights = options.weights ?? DEFAULT_WEIGHTING;
     this.now = options.now ?? (() => performance.now());
+    this.kind = options.kind ?? 'native';
+    this.cycleTimer = options.cycleTimer ?? { set: (callback, ms) => setTimeout(callback, ms), clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
     for (const id of options.blocked ?? []) this.blocked.add(id);
     this.drift = [options.initial.drift[0], options.initial.drift[1]];
     this.vu = options.initial.vu;
@@ -192,6 +227,23 @@ export class DriftNode {
    */
   addPeer(address: string, peerId?: string): boolean {
     return this.dialer.add(address, peerId ?? null);
+  }
+
+  /** Stops keeping `address` linked (an open link to it stays until it closes). False if it was not a target. */
+  removePeer(address: string): boolean {
+    return this.dialer.remove(address);
+  }
+
+  /** Whether `peerId` has an open link that counts (not one we are dropping). */
+  isLinked(peerId: string): boolean {
+    const peer = this.peers.get(peerId);
+    return peer?.link != null && !peer.leaving;
+  }
+
+  /** What a linked peer last said about its own peers (`nbrs`; display only), or null. */
+  neighboursOf(peerId: string): ReadonlyArray<{ readonly id: string; readonly drift: readonly [number, number] | null; readonly kind: NodeKind }> | null {
+    const peer = this.peers.get(peerId);
+    return peer?.link ? peer.nbrs : null;
   }
 
   /** Dials a known address now, skipping its backoff (see Dialer.redial); false if there was nothing to do. */
@@ -313,6 +365,7 @@ export class DriftNode {
       }
       if (snapshot) this.sendFrame(peer, snapshot);
     }
+    if (this.cycle % NBRS_EVERY_CYCLES === 0) this.shareNeighbours();
     this.events.emit('cycle', {
       cycle: this.cycle,
       drift: [this.drift[0], this.drift[1]],
@@ -356,6 +409,8 @@ export class DriftNode {
       dialTargets: this.dialer.list(),
       weights: this.weights,
       heldOff: this.heldOffList(),
+      kind: this.kind,
+      relay: { forwarded: this.relayCounters.forwarded, dropped: { ...this.relayCounters.dropped } },
       ...(this.transport.stats ? { proofs: this.proofStats() } : {}),
     };
   }
@@ -366,7 +421,7 @@ export class DriftNode {
    */
   stop(reason = 'shutdown'): Promise<void> {
     this.stopping ??= (async () => {
-      if (this.timer) clearTimeout(this.timer);
+      if (this.timer !== null) this.cycleTimer.clear(this.timer);
       this.timer = null;
       this.dialer.stop();
       for (const timer of this.shedTimers) clearTimeout(timer);
@@ -431,7 +486,7 @@ export class DriftNode {
   /** The next cycle's timer, on the CYCLE_TIMER_SLOT_MS grid (see there for why). */
   private armTimer(now: number): void {
     const slot = Math.ceil(this.nextCycleAt / CYCLE_TIMER_SLOT_MS) * CYCLE_TIMER_SLOT_MS;
-    this.timer = setTimeout(() => this.tick(), slot - now);
+    this.timer = this.cycleTimer.set(() => this.tick(), slot - now);
   }
 
   private stateFrame(): string {
@@ -452,7 +507,8 @@ export class DriftNode {
       state: { drift: this.drift, vu: this.vu, tc: this.tc },
       seq: this.cycle,
       ...this.degField(this.linkedCount()),
-      feat: [...OWN_FEATURES],
+      feat: [...(this.kind === 'browser' ? BROWSER_FEATURES : OWN_FEATURES)],
+      ...(this.kind === 'browser' ? { kind: this.kind } : {}),
     });
   }
 
@@ -515,7 +571,7 @@ export class DriftNode {
       this.shedTimers.delete(timer);
       link.close(BYE_OVER_PEER_LIMIT);
     }, PEER_SHED_CLOSE_MS);
-    timer.unref?.();
+    unref(timer);
     this.shedTimers.add(timer);
   }
 
@@ -566,6 +622,7 @@ export class DriftNode {
     peer.wasFresh = false;
     peer.leaving = false;
     peer.droppedByPeer = false;
+    this.relayBuckets.delete(peer.id);
     this.peerEvent('unlinked', peer, reason);
     if (this.stopping) return;
     // A peer we cut off stays held for its own time, not a peer-limit hold.
@@ -606,6 +663,9 @@ export class DriftNode {
         if (result.reason === BYE_OVER_PEER_LIMIT) peer.droppedByPeer = true;
         peer.link?.close(`bye: ${result.reason}`);
         return;
+      case 'sig':
+        this.onSig(peer, result.message);
+        return;
       case 'rejected':
         this.countReject(peer, result.reason, result.detail, 'warn');
         if (result.reason === 'id-mismatch') peer.link?.close('hello id does not match the signaled id');
@@ -614,6 +674,99 @@ export class DriftNode {
       case 'ok':
         return;
     }
+  }
+
+  /**
+   * Our direct peers, to each peer that asked (`nbrs`): a native node tells
+   * its browser peers (their plane shows the node's peers, and they find one
+   * another there); a browser node tells every peer that asked (so its hub
+   * can draw the links between tabs). Native nodes do not send lists to each
+   * other: nothing there needs them yet, and the cycle stays one frame per peer.
+   */
+  private shareNeighbours(): void {
+    let frame: string | null = null;
+    for (const peer of this.peers.values()) {
+      if (!peer.link || peer.leaving || !peer.helloed || !peer.wantsNbrs) continue;
+      if (this.kind === 'native' && peer.kind !== 'browser') continue;
+      frame ??= this.neighboursFrame();
+      this.sendFrame(peer, frame);
+    }
+  }
+
+  private neighboursFrame(): string {
+    const peers: Array<{ id: string; d: [number, number] | null; k?: NodeKind }> = [];
+    for (const p of this.peers.values()) {
+      if (!p.link || p.leaving || !p.helloed) continue;
+      if (peers.length >= MAX_NBRS_ENTRIES) break;
+      peers.push({ id: p.id, d: p.replica ? [p.replica[0], p.replica[1]] : null, ...(p.takesRelayed ? { k: p.kind } : {}) });
+    }
+    return encodeMessage({ type: 'nbrs', v: PROTOCOL_VERSION, peers });
+  }
+
+  /**
+   * Installs the receiver of signaling that a relay delivers to us (the
+   * browser transport). Without one, delivered `sig` frames are dropped.
+   */
+  setSignalInbox(inbox: ((signal: RelayedSignal) => void) | null): void {
+    this.signalInbox = inbox;
+  }
+
+  /**
+   * Asks peer `via` to relay a signaling frame (or the end of a session) to
+   * its peer `to`. False if `via` is not linked, does not relay, or the
+   * frame could not be queued.
+   */
+  sendSignal(via: string, to: string, sid: string, payload: { body: SignalFrame } | { end: { code: number; reason: string } }): boolean {
+    const peer = this.peers.get(via);
+    if (!peer?.link || !peer.helloed || !peer.relays || peer.leaving) return false;
+    return this.sendFrame(peer, encodeMessage({ type: 'sig', v: PROTOCOL_VERSION, sid, to, ...payload } as SigMessage));
+  }
+
+  /**
+   * A `sig` frame from a linked peer: either a request to relay (`to`), which
+   * a native node forwards only between two linked peers that both listed
+   * `relayed`, within RELAY_FRAMES_PER_SECOND per sender, with `from` set to
+   * the sender's proven id; or a frame a relay delivers to us (`from`).
+   */
+  private onSig(peer: PeerRecord, message: SigMessage): void {
+    const body = message.body === undefined ? null : parseSignalValue(message.body);
+    if (body && !body.ok) return this.countReject(peer, 'invalid-fields', `sig: body: ${body.detail}`, 'warn');
+    if (message.from !== undefined) {
+      // Only a relay delivers, and it names the sender it proved.
+      if (!peer.relays) return this.dropRelayed(peer, 'not-a-relay', true);
+      if (!this.signalInbox) return this.dropRelayed(peer, 'no-inbox', false);
+      const signal: RelayedSignal = { via: peer.id, from: message.from, sid: message.sid, body: body ? body.frame : null, end: message.end ?? null };
+      try {
+        this.signalInbox(signal);
+      } catch (err) {
+        this.log('warn', `relayed signaling handler failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return;
+    }
+    const to = message.to!;
+    if (this.kind !== 'native') return this.dropRelayed(peer, 'not-a-relay', true);
+    if (!peer.takesRelayed) return this.dropRelayed(peer, 'sender-not-relayed', true);
+    const target = this.peers.get(to);
+    if (!target?.link || !target.helloed || target.leaving) return this.dropRelayed(peer, 'target-not-linked', false);
+    if (!target.takesRelayed) return this.dropRelayed(peer, 'target-not-relayed', false);
+    const now = this.now();
+    let bucket = this.relayBuckets.get(peer.id);
+    if (!bucket) this.relayBuckets.set(peer.id, (bucket = new TokenBucket(RELAY_FRAMES_PER_SECOND, RELAY_FRAMES_BURST, now)));
+    if (!bucket.take(now)) return this.dropRelayed(peer, 'rate', true);
+    const forwarded: SigMessage = { type: 'sig', v: PROTOCOL_VERSION, sid: message.sid, from: peer.id, ...(message.body ? { body: message.body } : { end: message.end! }) };
+    if (this.sendFrame(target, encodeMessage(forwarded))) this.relayCounters.forwarded++;
+    else this.dropRelayed(peer, 'target-send-failed', false);
+  }
+
+  /** A relayed frame not forwarded or not taken: counted by reason; `offence` also costs the sender trust (a flood trips the reject burst). */
+  private dropRelayed(peer: PeerRecord, reason: string, offence: boolean): void {
+    const dropped = this.relayCounters.dropped;
+    dropped[reason] = (dropped[reason] ?? 0) + 1;
+    if (dropped[reason] <= 3 || dropped[reason] % 1000 === 0) this.log('info', `relayed signaling from ${this.peerLabel(peer)} dropped: ${reason}; ${dropped[reason]} so far`);
+    if (!offence) return;
+    const now = this.now();
+    peer.trust.observe('rejected-frame', now);
+    if (peer.rejectBurst.record(now) && peer.link && !peer.leaving) this.cutOff(peer, peer.id, `a burst of invalid relayed signaling (${reason})`, TRUST_HOLD_OFF_MS);
   }
 
   private askForSnapshot(peer: PeerRecord, why: string): void {

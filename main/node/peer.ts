@@ -5,7 +5,7 @@
  */
 import { INTENSITY_SMOOTHING, MAX_COORDINATE } from '../model/limits.js';
 import { RejectBurst, TrustScore } from '../model/trust.js';
-import { FEATURE_SDM_ENTROPY, type Message, type RejectReason } from '../protocol/messages.js';
+import { FEATURE_NBRS, FEATURE_RELAY, FEATURE_RELAYED, FEATURE_SDM_ENTROPY, type Message, type NodeKind, type RejectReason, type SigMessage } from '../protocol/messages.js';
 import type { Link } from '../transport/transport.js';
 import type { PeerStatus } from '../bridge/api.js';
 
@@ -18,6 +18,7 @@ export type Applied =
   | { kind: 'sync-requested' }
   | { kind: 'gap'; expected: number; got: number }
   | { kind: 'bye'; reason: string }
+  | { kind: 'sig'; message: SigMessage }
   | { kind: 'rejected'; reason: RejectReason; detail: string };
 
 export class PeerRecord {
@@ -30,6 +31,16 @@ export class PeerRecord {
   deg: number | undefined = undefined;
   /** The peer's hello listed `sdm.e`: send it one sdm frame with the entropy sample instead of ep + sdm. */
   takesSdmEntropy = false;
+  /** What runs the peer, as its hello said ('native' when it said nothing). */
+  kind: NodeKind = 'native';
+  /** The peer's hello listed `nbrs`: it wants our neighbour list. */
+  wantsNbrs = false;
+  /** The peer's hello listed `relay`: it forwards signaling between its `relayed` peers. */
+  relays = false;
+  /** The peer's hello listed `relayed`: sessions to it may be signaled through a relay. */
+  takesRelayed = false;
+  /** The peer's last neighbour list (display only), or null. */
+  nbrs: Array<{ id: string; drift: [number, number] | null; kind: NodeKind }> | null = null;
   /** Highest seq seen in any message (seq never goes back). */
   lastSeq = -1;
   /** seq of the last diff applied to the replica (or of the snapshot it was rebuilt from). */
@@ -86,6 +97,11 @@ export class PeerRecord {
     this.syncAskedAt = null;
     this.deg = undefined;
     this.takesSdmEntropy = false;
+    this.kind = 'native';
+    this.wantsNbrs = false;
+    this.relays = false;
+    this.takesRelayed = false;
+    this.nbrs = null;
     this.leaving = false;
     this.droppedByPeer = false;
   }
@@ -108,10 +124,20 @@ export class PeerRecord {
       this.lastDiffSeq = message.seq;
       this.lastHeardCycle = cycle;
       this.syncAskedAt = null;
-      this.takesSdmEntropy = message.feat?.includes(FEATURE_SDM_ENTROPY) ?? false;
+      const feat = message.feat ?? [];
+      this.takesSdmEntropy = feat.includes(FEATURE_SDM_ENTROPY);
+      this.wantsNbrs = feat.includes(FEATURE_NBRS);
+      this.relays = feat.includes(FEATURE_RELAY);
+      this.takesRelayed = feat.includes(FEATURE_RELAYED);
+      this.kind = message.kind ?? 'native';
       return { kind: 'hello' };
     }
     if (!this.helloed) return { kind: 'rejected', reason: 'before-hello', detail: `${message.type} before hello` };
+    if (message.type === 'sig') return { kind: 'sig', message };
+    if (message.type === 'nbrs') {
+      this.nbrs = message.peers.filter((p) => p.id !== this.id).map((p) => ({ id: p.id, drift: p.d, kind: p.k ?? 'native' }));
+      return { kind: 'ok' };
+    }
     if (message.type === 'sync') {
       this.lastHeardCycle = cycle;
       return { kind: 'sync-requested' };
@@ -175,6 +201,8 @@ export class PeerRecord {
       messagesIn: this.messagesIn,
       messagesOut: this.messagesOut,
       rejects: Object.fromEntries(this.rejects),
+      kind: this.kind,
+      nbrs: this.link && this.nbrs ? this.nbrs.map((n) => ({ id: n.id, drift: n.drift ? [n.drift[0], n.drift[1]] : null, kind: n.kind })) : null,
     };
   }
 }

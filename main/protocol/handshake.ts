@@ -97,6 +97,30 @@ export function normaliseFingerprint(algorithm: string, value: string): string |
   return fingerprintPattern.test(text) ? text : null;
 }
 
+/** One side's view of a connection, as each end knows it once its DataChannel is open. */
+export interface AuthView {
+  role: AuthRole;
+  localId: string;
+  peerId: string;
+  localFingerprint: string;
+  remoteFingerprint: string;
+  localNonce: string;
+  peerNonce: string;
+}
+
+/** The shared AuthContext from one side's view (both ends compute the same one). */
+export function authContextOf(v: AuthView): AuthContext {
+  const dialer = v.role === 'dialer';
+  return {
+    dialerId: dialer ? v.localId : v.peerId,
+    acceptorId: dialer ? v.peerId : v.localId,
+    dialerFingerprint: dialer ? v.localFingerprint : v.remoteFingerprint,
+    acceptorFingerprint: dialer ? v.remoteFingerprint : v.localFingerprint,
+    dialerNonce: dialer ? v.localNonce : v.peerNonce,
+    acceptorNonce: dialer ? v.peerNonce : v.localNonce,
+  };
+}
+
 /** The exact bytes the `role` side signs (ASCII only: ids, fingerprints and nonces are). */
 export function authTranscript(role: AuthRole, c: AuthContext): Uint8Array {
   const text = [

@@ -12,7 +12,9 @@ import {
   MAX_FEATURES,
   MAX_FRAME_BYTES,
   MAX_NAME_LENGTH,
+  MAX_NBRS_ENTRIES,
   MAX_REASON_LENGTH,
+  MAX_SESSION_ID_LENGTH,
   PROTOCOL_VERSION,
 } from '../model/limits.js';
 
@@ -36,8 +38,23 @@ const deg = z.number().int().min(0).max(1_000_000).optional();
  *   of two (BENCHMARKS.md, row 5).
  */
 export const FEATURE_SDM_ENTROPY = 'sdm.e';
-/** The features this node speaks, announced in its hello. */
-export const OWN_FEATURES: readonly string[] = [FEATURE_SDM_ENTROPY];
+/**
+ * - `nbrs`: send me your neighbour list (`nbrs` frames); I understand them.
+ * - `relay`: I forward `sig` frames between two of my peers that both listed `relayed`.
+ * - `relayed`: a session to me may be signaled through a relay (`sig`), not
+ *   only over a WebSocket to my port: browser nodes, which have no port.
+ */
+export const FEATURE_NBRS = 'nbrs';
+export const FEATURE_RELAY = 'relay';
+export const FEATURE_RELAYED = 'relayed';
+/** The features a native node speaks, announced in its hello. */
+export const OWN_FEATURES: readonly string[] = [FEATURE_SDM_ENTROPY, FEATURE_NBRS, FEATURE_RELAY];
+/** The features a browser node speaks. */
+export const BROWSER_FEATURES: readonly string[] = [FEATURE_SDM_ENTROPY, FEATURE_NBRS, FEATURE_RELAYED];
+
+/** What runs a node: a native process (headless or desktop) or a browser tab. */
+export const NODE_KINDS = ['native', 'browser'] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
 const features = z.array(z.string().max(MAX_FEATURE_LENGTH)).max(MAX_FEATURES).optional();
 
 export const nodeIdPattern = /^[A-Z2-7]{7}-[A-Z2-7]{7}-[A-Z2-7]{7}-[A-Z2-7]{5}$/;
@@ -53,13 +70,36 @@ export const BYE_OVER_PEER_LIMIT = 'over peer limit';
 
 export const stateSnapshot = z.object({ drift: point, vu: unit, tc: unit });
 
+/** A relayed signaling session's id: chosen by its dialer, unique among its sessions. */
+const sessionId = z.string().regex(/^[A-Za-z0-9_-]+$/).min(8).max(MAX_SESSION_ID_LENGTH);
+const neighbour = z.object({ id: nodeId, d: point.nullable(), k: z.enum(NODE_KINDS).optional() });
+
 const schemas = {
-  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, name: nodeName, state: stateSnapshot, seq, deg, feat: features }),
+  hello: z.object({ type: z.literal('hello'), v: version, id: nodeId, name: nodeName, state: stateSnapshot, seq, deg, feat: features, kind: z.enum(NODE_KINDS).optional() }),
   ep: z.object({ type: z.literal('ep'), v: version, seq, e: point }),
   sdm: z.object({ type: z.literal('sdm'), v: version, seq, diff: z.tuple([diffComponent, diffComponent]), deg, e: point.optional() }),
   state: z.object({ type: z.literal('state'), v: version, seq, drift: point, vu: unit, tc: unit, deg }),
   sync: z.object({ type: z.literal('sync'), v: version }),
   bye: z.object({ type: z.literal('bye'), v: version, reason: z.string().max(MAX_REASON_LENGTH) }),
+  /** The sender's direct peers as it sees them (display only: never pulls anyone). */
+  nbrs: z.object({ type: z.literal('nbrs'), v: version, peers: z.array(neighbour).max(MAX_NBRS_ENTRIES) }),
+  /**
+   * A signaling frame relayed by a node both ends are linked to (docs/protocol.md
+   * "Relayed signaling"): `to` when asking the relay, `from` (set by the relay to
+   * the proven sender) when delivered; `body` is a signaling frame, `end` ends the session.
+   */
+  sig: z
+    .object({
+      type: z.literal('sig'),
+      v: version,
+      sid: sessionId,
+      to: nodeId.optional(),
+      from: nodeId.optional(),
+      body: z.record(z.string(), z.unknown()).optional(),
+      end: z.object({ code: z.number().int().min(1000).max(4999), reason: z.string().max(MAX_REASON_LENGTH) }).optional(),
+    })
+    .refine((m) => (m.body === undefined) !== (m.end === undefined), { message: 'exactly one of body and end' })
+    .refine((m) => (m.to === undefined) !== (m.from === undefined), { message: 'exactly one of to and from' }),
 };
 
 export type MessageType = keyof typeof schemas;
@@ -69,7 +109,9 @@ export type SdmMessage = z.infer<typeof schemas.sdm>;
 export type StateMessage = z.infer<typeof schemas.state>;
 export type SyncMessage = z.infer<typeof schemas.sync>;
 export type ByeMessage = z.infer<typeof schemas.bye>;
-export type Message = HelloMessage | EpMessage | SdmMessage | StateMessage | SyncMessage | ByeMessage;
+export type NbrsMessage = z.infer<typeof schemas.nbrs>;
+export type SigMessage = z.infer<typeof schemas.sig>;
+export type Message = HelloMessage | EpMessage | SdmMessage | StateMessage | SyncMessage | ByeMessage | NbrsMessage | SigMessage;
 
 /**
  * Why a frame was dropped. The parser produces the first group; the node

@@ -91,6 +91,20 @@ export function uiRefusal(req: IncomingMessage, uiPublic: boolean): string | nul
   return null;
 }
 
+/**
+ * The /join page and what it loads (docs/browser-nodes.md): served to every
+ * client, with or without --ui-public, and without the dashboard's
+ * credential: joining is not control. A joined tab talks to the node only
+ * over /signal and its own proven DataChannel, like any peer.
+ */
+export const JOIN_PATH = '/join';
+const JOIN_FILES: Readonly<Record<string, string>> = {
+  [JOIN_PATH]: '/join.html',
+  '/join.js': '/join.js',
+  '/join-clock.js': '/join-clock.js',
+  '/style.css': '/style.css',
+};
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
   res.end(JSON.stringify(body));
@@ -125,6 +139,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const auth = new UiAuth(options.uiPublic ? options.uiCredential! : null);
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = pathOf(req);
+    const joinFile = Object.prototype.hasOwnProperty.call(JOIN_FILES, path) ? JOIN_FILES[path]! : null;
+    if (joinFile && (req.method === 'GET' || req.method === 'HEAD')) {
+      void (async () => {
+        if (options.rendererDir && (await serveStatic(options.rendererDir, joinFile, res))) return;
+        sendJson(res, 503, { error: 'the join page is not built: run `npm run build`' });
+      })();
+      return;
+    }
     const refusal = uiRefusal(req, options.uiPublic);
     if (refusal) return sendJson(res, 403, { error: refusal });
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'use GET' });

@@ -23,7 +23,7 @@ import {
 import { AddressTable, addressKey } from './address-table.js';
 import { signalOriginRefusal } from './origin-policy.js';
 import { ThrottledLog } from './throttled-log.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../model/token-bucket.js';
 
 export interface SignalGateOptions {
   /**

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { BRIDGE_AUTH_PROTOCOL_PREFIX, type UiAccessRefusal, type UiAccessStatus } from '../bridge/api.js';
 import { ADDRESS_TABLE_SWEEP_MS, MAX_TRACKED_UI_AUTH_ADDRESSES, UI_AUTH_FAILURE_BURST, UI_AUTH_FAILURE_REFILL_MS } from '../model/limits.js';
 import { AddressTable, addressKey } from './address-table.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../model/token-bucket.js';
 import type { UiCredential } from './ui-credential.js';
 
 export interface UiAuthRefusal {

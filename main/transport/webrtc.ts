@@ -61,6 +61,7 @@ import {
   WS_CLOSE_TIMEOUT_MS,
 } from '../model/limits.js';
 import {
+  authContextOf,
   buildAuthFrame,
   checkAuthFrame,
   fingerprintFromSdp,
@@ -961,15 +962,7 @@ export class WebRtcTransport implements Transport {
       remote = null;
     }
     if (!remote || !s.localFingerprint || !s.peerId || !s.peerNonce) return null;
-    const dialer = s.role === 'dialer';
-    return {
-      dialerId: dialer ? this.localId : s.peerId,
-      acceptorId: dialer ? s.peerId : this.localId,
-      dialerFingerprint: dialer ? s.localFingerprint : remote,
-      acceptorFingerprint: dialer ? remote : s.localFingerprint,
-      dialerNonce: dialer ? s.localNonce : s.peerNonce,
-      acceptorNonce: dialer ? s.peerNonce : s.localNonce,
-    };
+    return authContextOf({ role: s.role, localId: this.localId, peerId: s.peerId, localFingerprint: s.localFingerprint, remoteFingerprint: remote, localNonce: s.localNonce, peerNonce: s.peerNonce });
   }
 
   /** The first frame is the peer's auth frame; what follows waits (bounded) until it is checked. */

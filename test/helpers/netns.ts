@@ -13,6 +13,9 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** Whether this process can build namespaces, and if not why (one line). */
@@ -61,6 +64,7 @@ export class Lan {
   private readonly switches = new Set<string>();
   private readonly hostNs = new Map<string, string>();
   private readonly probers = new Map<string, Prober>();
+  private readonly scratch: string[] = [];
   private readonly onExit = () => this.teardownSync();
   private torn = false;
 
@@ -114,6 +118,30 @@ export class Lan {
     legs.forEach((leg, i) => this.plug(ns, leg.switch, `${name}${i}`, `eth${i}`, leg.cidr));
     execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
     return ns;
+  }
+
+  /**
+   * A host with nothing but loopback: processes inside reach each other on
+   * 127.0.0.1 and nothing else (browser nodes' WebRTC runs in one of these).
+   */
+  addLoopbackHost(name: string): string {
+    const ns = this.addNamespace(name);
+    this.hostNs.set(name, ns);
+    return ns;
+  }
+
+  /**
+   * A path to use as a browser's executablePath so that it runs inside
+   * `host`: a script that enters the namespace and execs `browser`. Playwright
+   * talks to the browser over a pipe, which crosses namespaces.
+   */
+  browserIn(host: string, browser: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'lvs-browser-'));
+    this.scratch.push(dir);
+    const script = join(dir, 'browser');
+    writeFileSync(script, `#!/bin/sh\nexec ip netns exec ${this.nsOf(host)} ${browser} "$@"\n`);
+    chmodSync(script, 0o755);
+    return script;
   }
 
   /** Takes a host's switch port down or up (its cable pulled or plugged back). */
@@ -213,6 +241,7 @@ export class Lan {
       spawnSync('ip', ['netns', 'del', ns]);
     }
     this.namespaces.length = 0;
+    for (const dir of this.scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 
   /** Namespaces this LAN still holds (empty after teardown). */
