@@ -124,9 +124,20 @@ export class Lan {
    * A host with nothing but loopback: processes inside reach each other on
    * 127.0.0.1 and nothing else (browser nodes' WebRTC runs in one of these).
    */
-  addLoopbackHost(name: string): string {
+  addLoopbackHost(name: string, options: { stub?: string } = {}): string {
     const ns = this.addNamespace(name);
     this.hostNs.set(name, ns);
+    if (options.stub) {
+      // An interface that goes nowhere, with an address and the default route: a browser
+      // gathers ICE candidates only on an interface that has a route (it never does on
+      // loopback alone), and whatever it sends there ends inside this namespace.
+      // (A veth pair with both ends inside: not every kernel has the dummy driver.)
+      run(['-n', ns, 'link', 'add', 'stub0', 'type', 'veth', 'peer', 'name', 'stub1']);
+      run(['-n', ns, 'addr', 'add', options.stub, 'dev', 'stub0']);
+      run(['-n', ns, 'link', 'set', 'dev', 'stub1', 'up']);
+      run(['-n', ns, 'link', 'set', 'dev', 'stub0', 'up']);
+      run(['-n', ns, 'route', 'add', 'default', 'dev', 'stub0']);
+    }
     return ns;
   }
 

@@ -44,6 +44,11 @@ async function join(): Promise<void> {
     const why = err instanceof Error ? err.message : String(err);
     return showProblem(`This tab could not become a node: ${why}`);
   }
+  // The node's log also goes to the browser's console, for whoever opens the developer tools.
+  tab.node.events.on('log', (e) => {
+    if (e.level === 'warn' || e.level === 'error') console.warn(`lvs-node: ${e.message}`);
+    else if (e.level === 'info') console.info(`lvs-node: ${e.message}`);
+  });
   const save = (): void => void tab.save();
   addEventListener('pagehide', save);
   document.addEventListener('visibilitychange', () => {
