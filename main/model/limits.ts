@@ -531,3 +531,7 @@ export const MEMORY_REQUESTS_PER_SOURCE_PER_SECOND = 2;
 export const MAX_MEMORY_SOURCES = 1024;
 /** Holders of each node's record (the R of the shard map). */
 export const SHARD_REPLICAS = 3;
+/** Records from a peer are taken only as the answer to our digest or want, this long after we sent it. */
+export const MEMORY_ANSWER_WAIT_MS = 5000;
+/** No node holds more than this many times R copies (bounded-load rendezvous hashing, main/memory/shard-map.ts): the busiest at twice the mean. */
+export const SHARD_LOAD_FACTOR = 2;
