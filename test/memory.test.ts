@@ -4,9 +4,10 @@
  * map. Real Ed25519 (node:crypto, the native node's HandshakeCrypto); the
  * book is fed a clock, so nothing here waits.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nodeHandshakeCrypto } from '../main/identity/handshake-crypto.js';
-import { createIdentity } from '../main/identity/identity.js';
+import { checkIdentity, createIdentity } from '../main/identity/identity.js';
 import {
   MAX_DIGEST_ENTRIES,
   MAX_FRAME_BYTES,
@@ -318,5 +319,31 @@ describe('the shard map', () => {
     expect(moved / total).toBeLessThan(0.02);
     // Bounded loads let a freed place pass on along the id order, now and then.
     expect(displaced / total).toBeLessThan(0.005);
+  });
+});
+
+describe('docs/protocol.md "Network memory (draft)"', () => {
+  const spec = readFileSync(new URL('../docs/protocol.md', import.meta.url), 'utf8');
+  const examples = (kind: string) => [...spec.matchAll(new RegExp(`<!-- example: ${kind} -->\\n\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``, 'g'))].map((m) => m[1]!);
+
+  it('publishes a record that verifies, that the vector key reproduces byte for byte, over the text it prints', async () => {
+    const [text] = examples('memory-record');
+    expect(text).toBeDefined();
+    const record = JSON.parse(text!) as StateRecord;
+    const verifier = nodeHandshakeCrypto(createIdentity());
+    expect(await checkRecord(record, verifier)).toMatchObject({ ok: true });
+    const vector = JSON.parse(examples('auth-vector')[0]!) as { dialerIdentity: unknown };
+    const owner = nodeHandshakeCrypto(checkIdentity(vector.dialerIdentity)!);
+    const { id: _id, key: _key, sig: _sig, ...rest } = record;
+    expect(JSON.stringify(await signRecord(rest, owner))).toBe(text);
+    const printed = /is signed, with the dialer's key of the \[worked example\]\(#worked-example\), over:\n\n```\n([\s\S]*?)\n```/.exec(spec)![1]!;
+    const { sig: _s, ...unsigned } = record;
+    expect(printed).toBe(String.fromCharCode(...recordText(unsigned)));
+  });
+
+  it('publishes frames that parse', () => {
+    const frames = examples('memory-frame');
+    expect(frames.length).toBeGreaterThan(0);
+    for (const text of frames) expect(parseMemoryFrame(text), text).toMatchObject({ ok: true });
   });
 });
