@@ -29,6 +29,7 @@
  */
 import {
   COPY_KEEP_MS,
+  DIGEST_PAGE_ENTRIES,
   MAX_DIGEST_ENTRIES,
   MAX_KNOWN_NODES,
   MAX_MEMORY_SOURCES,
@@ -119,6 +120,7 @@ export interface RecordBookOptions {
   hotMs?: number;
   copyKeepMs?: number;
   maxDigestEntries?: number;
+  pageEntries?: number;
   maxPerExchange?: number;
 }
 
@@ -173,6 +175,7 @@ export class RecordBook {
   readonly #hotMs: number;
   readonly #copyKeepMs: number;
   readonly #maxDigest: number;
+  readonly #pageEntries: number;
   readonly #maxPerExchange: number;
   readonly #entries = new Map<string, Entry>();
   /** Least recently heard first (a Map keeps insertion order; a source heard again moves to the end). */
@@ -193,6 +196,7 @@ export class RecordBook {
     this.#hotMs = options.hotMs ?? RECORD_HOT_MS;
     this.#copyKeepMs = options.copyKeepMs ?? COPY_KEEP_MS;
     this.#maxDigest = options.maxDigestEntries ?? MAX_DIGEST_ENTRIES;
+    this.#pageEntries = options.pageEntries ?? DIGEST_PAGE_ENTRIES;
     this.#maxPerExchange = options.maxPerExchange ?? MAX_RECORDS_PER_EXCHANGE;
   }
 
@@ -334,7 +338,7 @@ export class RecordBook {
     const sorted = live.map(([id]) => id).sort();
     let start = sorted.findIndex((id) => id >= this.#cursor);
     if (start < 0) start = 0;
-    const room = this.#maxDigest - hot.length;
+    const room = Math.min(this.#pageEntries, this.#maxDigest - hot.length);
     const page = sorted.slice(start, start + room);
     const from = start === 0 ? '' : sorted[start]!;
     const next = sorted[start + room];

@@ -504,20 +504,31 @@ export const MIN_BACKUP_PASSPHRASE_LENGTH = 8;
 export const MAX_RECORD_PEERS = 16;
 /** Nodes a record book remembers, its own included; a new id beyond it takes the place of a stale one or is refused. */
 export const MAX_KNOWN_NODES = 4096;
-/** An owner signs a fresh record at least this often (and at once when its peers or name change). */
-export const RECORD_REFRESH_MS = 10_000;
-/** A record not refreshed for this long is shown stale: its owner has missed six refreshes. */
-export const RECORD_STALE_MS = 60_000;
+/**
+ * An owner signs a fresh record at least this often (and at once when its
+ * peers or name change). Every node hears every refresh, so this sets the
+ * gossip's cost: about N / 30 records a second reach each node
+ * (BENCHMARKS.md, row 21).
+ */
+export const RECORD_REFRESH_MS = 30_000;
+/** A record not refreshed for this long is shown stale: its owner has missed four refreshes. */
+export const RECORD_STALE_MS = 120_000;
 /** ...and after this long it is dropped (kept only by its holders, as a copy), and no longer gossiped. */
 export const RECORD_DROP_MS = 10 * 60_000;
 /** A holder keeps the copy of a node that went quiet this long, so the node can restore from it after a long outage. */
 export const COPY_KEEP_MS = 7 * 24 * 60 * 60_000;
 /** A node starts one gossip exchange with one random linked peer this often. */
 export const GOSSIP_INTERVAL_MS = 1000;
-/** A record is hot (listed in every digest and pushed first) this long after this node took it: 30 exchanges. */
-export const RECORD_HOT_MS = 30_000;
-/** Entries of one digest frame (45 bytes each: 256 fit in MAX_FRAME_BYTES with room to spare). */
+/**
+ * A record is hot (listed in every digest and pushed first) this long after
+ * this node took it: 15 exchanges, more than a new record needs to reach
+ * every node of a full book (about 12 rounds for 4096 nodes, BENCHMARKS.md row 20).
+ */
+export const RECORD_HOT_MS = 15_000;
+/** Entries of one digest frame (45 bytes each: 256 fit in MAX_FRAME_BYTES with room to spare); at most a quarter are hot ones. */
 export const MAX_DIGEST_ENTRIES = 256;
+/** Entries of the page a digest compares beside the hot ones: a full book (4096) is swept in 128 exchanges, about two minutes. */
+export const DIGEST_PAGE_ENTRIES = 32;
 /** Records sent in one answer, and ids asked for in one want: 12 records of the largest size fit in one frame. */
 export const MAX_RECORDS_PER_EXCHANGE = 12;
 /** New ids one source (a linked peer) may bring into the book at once... */
