@@ -44,6 +44,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export const HELP = `Usage: lvs-node [options]
+       lvs-node identity export|import FILE [options]   (back up or restore the node's identity; identity --help)
 
 Runs one LVS drift node without a window: it links to its peers over WebRTC,
 runs the drift cycle, logs one line a second, and serves its dashboard on

@@ -13,6 +13,8 @@ import { DataDirLockError } from '../store/data-dir-lock.js';
 import { CredentialError } from '../server/ui-credential.js';
 import { StoreError } from '../store/store.js';
 import { HELP, parseCli, UsageError } from './cli-args.js';
+import { IDENTITY_HELP, parseIdentityCli } from './identity-args.js';
+import { exportIdentity, IdentityError, importIdentity } from './identity-command.js';
 import { runNode, type RunningNode } from './run-node.js';
 
 function version(): string {
@@ -25,7 +27,22 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+/** `lvs-node identity export|import FILE`: runs to completion, prints one line, never starts a node. */
+function identityMain(argv: readonly string[]): void {
+  try {
+    const command = parseIdentityCli(argv);
+    if (command.kind === 'help') return void process.stdout.write(IDENTITY_HELP);
+    const line = command.kind === 'export' ? exportIdentity(command.options) : importIdentity(command.options);
+    process.stdout.write(`${line}\n`);
+  } catch (err) {
+    if (err instanceof UsageError) fail(`${err.message} (see identity --help)`, 2);
+    if (err instanceof IdentityError) fail(err.message, 2);
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'identity') return identityMain(process.argv.slice(3));
   let command;
   try {
     command = parseCli(process.argv.slice(2));

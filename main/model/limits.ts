@@ -501,3 +501,71 @@ export const RELAY_FRAMES_BURST = 60;
 export const MAX_RELAYED_SESSIONS = 8;
 /** Length bounds of a relayed session id (`sig.sid`), like an instance id. */
 export const MAX_SESSION_ID_LENGTH = 64;
+
+// ------------------------------------------------------------- Network memory (issue 12, docs/store.md, docs/protocol.md)
+// Identity backup (main/identity/backup.ts, `lvs-node identity export|import`).
+
+/** Largest identity backup file read: ours is under 1 KB; anything this size is not one. */
+export const MAX_IDENTITY_BACKUP_BYTES = 64 * 1024;
+/**
+ * scrypt work of a sealed backup: N = 2^17, r = 8, p = 1 (128 MiB, about
+ * half a second on one core), the interactive-login strength of the scrypt
+ * paper and of OWASP's advice; a passphrase is typed by people, so it is stretched.
+ */
+export const IDENTITY_BACKUP_SCRYPT_N = 2 ** 17;
+export const IDENTITY_BACKUP_SCRYPT_R = 8;
+export const IDENTITY_BACKUP_SCRYPT_P = 1;
+/** A backup file names its own scrypt parameters: one asking for more memory than this (or p above the next) is refused unread. */
+export const MAX_IDENTITY_BACKUP_SCRYPT_MEMORY = 256 * 2 ** 20;
+export const MAX_IDENTITY_BACKUP_SCRYPT_P = 4;
+/** Shortest passphrase a backup is sealed or opened with. */
+export const MIN_BACKUP_PASSPHRASE_LENGTH = 8;
+
+// Signed state records, the record book and its gossip (main/memory/).
+
+/** Direct peers a state record lists; a node with more lists this many of them (the record stays under 1 KB). */
+export const MAX_RECORD_PEERS = 16;
+/** Nodes a record book remembers, its own included; a new id beyond it takes the place of a stale one or is refused. */
+export const MAX_KNOWN_NODES = 4096;
+/**
+ * An owner signs a fresh record at least this often (and at once when its
+ * peers or name change). Every node hears every refresh, so this sets the
+ * gossip's cost: about N / 30 records a second reach each node
+ * (BENCHMARKS.md, row 21).
+ */
+export const RECORD_REFRESH_MS = 30_000;
+/** A record not refreshed for this long is shown stale: its owner has missed four refreshes. */
+export const RECORD_STALE_MS = 120_000;
+/** ...and after this long it is dropped (kept only by its holders, as a copy), and no longer gossiped. */
+export const RECORD_DROP_MS = 10 * 60_000;
+/** A holder keeps the copy of a node that went quiet this long, so the node can restore from it after a long outage. */
+export const COPY_KEEP_MS = 7 * 24 * 60 * 60_000;
+/** A node starts one gossip exchange with one random linked peer this often. */
+export const GOSSIP_INTERVAL_MS = 1000;
+/**
+ * A record is hot (listed in every digest and pushed first) this long after
+ * this node took it: 15 exchanges, more than a new record needs to reach
+ * every node of a full book (about 12 rounds for 4096 nodes, BENCHMARKS.md row 20).
+ */
+export const RECORD_HOT_MS = 15_000;
+/** Entries of one digest frame (45 bytes each: 256 fit in MAX_FRAME_BYTES with room to spare); at most a quarter are hot ones. */
+export const MAX_DIGEST_ENTRIES = 256;
+/** Entries of the page a digest compares beside the hot ones: a full book (4096) is swept in 128 exchanges, about two minutes. */
+export const DIGEST_PAGE_ENTRIES = 32;
+/** Records sent in one answer, and ids asked for in one want: 12 records of the largest size fit in one frame. */
+export const MAX_RECORDS_PER_EXCHANGE = 12;
+/** New ids one source (a linked peer) may bring into the book at once... */
+export const NEW_IDS_BURST_PER_SOURCE = 512;
+/** ...and then per minute (a token bucket): a node joining a full network learns it from several peers in minutes. */
+export const NEW_IDS_PER_SOURCE_PER_MINUTE = 256;
+/** Digests and wants one source may have answered at once, and then per second (a peer starts one exchange per GOSSIP_INTERVAL_MS). */
+export const MEMORY_REQUESTS_BURST_PER_SOURCE = 4;
+export const MEMORY_REQUESTS_PER_SOURCE_PER_SECOND = 2;
+/** Sources the book keeps per-source counters for; the least recently heard go first. */
+export const MAX_MEMORY_SOURCES = 1024;
+/** Holders of each node's record (the R of the shard map). */
+export const SHARD_REPLICAS = 3;
+/** Records from a peer are taken only as the answer to our digest or want, this long after we sent it. */
+export const MEMORY_ANSWER_WAIT_MS = 5000;
+/** No node holds more than this many times R copies (bounded-load rendezvous hashing, main/memory/shard-map.ts): the busiest at twice the mean. */
+export const SHARD_LOAD_FACTOR = 2;

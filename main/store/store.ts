@@ -38,11 +38,13 @@ export class StoreError extends Error {
 
 const CONFIG_NAME = 'lvs-node';
 const FILE_NAME = `${CONFIG_NAME}.json`;
+/** The store file's name in its data dir. */
+export const STORE_FILE_NAME = FILE_NAME;
 /** `atomically` writes `<file>.tmp-<10 digits><6 hex>` then renames it; a killed writer leaves one behind. */
 const LEFTOVER_TEMP_FILE = /^lvs-node\.json\.tmp-\d{10}[0-9a-f]{6}$/;
 
 /** Alone, a node agrees with itself and trusts no one less (docs/drift-model.md §6). */
-const INITIAL_STATE: StoredState = { drift: [0, 0], vu: 1, tc: 1, cycle: 0 };
+export const INITIAL_STATE: StoredState = { drift: [0, 0], vu: 1, tc: 1, cycle: 0 };
 
 export interface StoreOpenOptions {
   log: StoreLog;
@@ -62,7 +64,7 @@ export interface StoreOpenOptions {
  * typo in --data-dir must end in one error line, not a hung process.
  * Returns the directories it made, outermost first; if it fails, it removes them again.
  */
-function makeDirectory(dir: string): string[] {
+export function makeDirectory(dir: string): string[] {
   const missing: string[] = [];
   let at = dir;
   while (!fs.existsSync(at)) {
@@ -85,7 +87,7 @@ function makeDirectory(dir: string): string[] {
 }
 
 /** Undoes makeDirectory: removes the directories it made, innermost first, as long as they are empty. */
-function removeDirectories(made: readonly string[]): void {
+export function removeDirectories(made: readonly string[]): void {
   for (const dir of [...made].reverse()) {
     try {
       fs.rmdirSync(dir);
