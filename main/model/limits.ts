@@ -478,3 +478,26 @@ export const MAX_BLOCKED_PEERS = 256;
  * only the acceptor can open). See webrtc.ts, mayLeave.
  */
 export const DIALER_HOST_CANDIDATE_HOLD_MS = 250;
+// ------------------------------------------------------------- public web demo (web/demo, docs/web-demo.md)
+
+/**
+ * Nodes the demo page simulates: from this many (fewer make a sparse,
+ * slow picture)...
+ */
+export const DEMO_MIN_NODES = 8;
+/**
+ * ...to this many: the page computes the noise floor it predicts for its
+ * graph (main/sim/spectrum.ts steadySpread, O(n^2 k) per cycle of the sum)
+ * when the graph changes, which takes about 0.2 s at 200 nodes.
+ */
+export const DEMO_MAX_NODES = 200;
+export const DEMO_DEFAULT_NODES = 36;
+/**
+ * Links per simulated node (a random k-regular graph). At least 3: random
+ * 2-regular graphs are unions of cycles, often disconnected, and W-MSR
+ * trims nothing below WMSR_F1_MIN_DEGREE peers.
+ */
+export const DEMO_MIN_DEGREE = 3;
+/** At most this many: the default maxPeers of a real node is 8; 12 leaves room to see what more links do. */
+export const DEMO_MAX_DEGREE = 12;
+export const DEMO_DEFAULT_DEGREE = 6;
