@@ -215,7 +215,7 @@ export class DemoNetwork {
 
   state(): NetworkState {
     const c = this.sim.honestCentroid();
-    const at = this.config.liar ? this.liarAt : null;
+    const at: Vec2 | null = this.config.liar && this.liarAt ? [this.liarAt[0], this.liarAt[1]] : null;
     return {
       nodes: this.graph.n,
       degree: feasibleDegree(this.config.nodes, this.config.degree),
