@@ -198,7 +198,7 @@ export class DemoNetwork {
    * The steady spread the model predicts for this graph and weighting
    * (main/sim/spectrum.ts steadySpread, without liar). W-MSR has no
    * one-cycle matrix: the seed rule's number is its reference, as in the
-   * benchmarks. Cached: computing it takes up to ~0.2 s at 200 nodes.
+   * benchmarks. Cached: computing it takes up to 0.6 s at 200 nodes.
    */
   predictedFloor(): number {
     const rule = this.config.weighting === 'metropolis' ? 'metropolis' : 'seed';
