@@ -14,7 +14,7 @@
 import { DEFAULT_DRIFT_PARAMS, sampleEntropy, type DriftParams, type Vec2 } from '../../main/model/drift.js';
 import { DEMO_MAX_DEGREE, DEMO_MAX_NODES, DEMO_MIN_DEGREE, DEMO_MIN_NODES, INTENSITY_SMOOTHING } from '../../main/model/limits.js';
 import { seededRandom } from '../../main/model/prng.js';
-import type { Weighting } from '../../main/model/weights.js';
+import { isWeighting, WEIGHTINGS, type Weighting } from '../../main/model/weights.js';
 import { completeGraph, degree, edgesOf, isConnected, randomRegularGraph, type Edge, type Graph } from '../../main/sim/graph.js';
 import { Simulator } from '../../main/sim/simulator.js';
 import { steadySpread } from '../../main/sim/spectrum.js';
@@ -121,10 +121,6 @@ export class DemoNetwork {
     const initial = this.scattered(this.config.nodes);
     if (this.config.liar) this.liarAt = liarBeside(initial, this.graph.n);
     this.sim = this.build(initial);
-  }
-
-  get settings(): NetworkConfig {
-    return this.config;
   }
 
   get nodeCount(): number {
@@ -295,5 +291,6 @@ function checkConfig(config: NetworkConfig): NetworkConfig {
   if (!Number.isInteger(config.degree) || config.degree < DEMO_MIN_DEGREE || config.degree > DEMO_MAX_DEGREE) {
     throw new RangeError(`links per node must be an integer ${DEMO_MIN_DEGREE}-${DEMO_MAX_DEGREE}`);
   }
-  return { ...config };
+  if (!isWeighting(config.weighting)) throw new RangeError(`weighting must be one of ${WEIGHTINGS.join(', ')}`);
+  return { nodes: config.nodes, degree: config.degree, weighting: config.weighting, liar: config.liar === true };
 }
