@@ -569,3 +569,27 @@ export const SHARD_REPLICAS = 3;
 export const MEMORY_ANSWER_WAIT_MS = 5000;
 /** No node holds more than this many times R copies (bounded-load rendezvous hashing, main/memory/shard-map.ts): the busiest at twice the mean. */
 export const SHARD_LOAD_FACTOR = 2;
+// ------------------------------------------------------------- public web demo (web/demo, docs/web-demo.md)
+
+/**
+ * Nodes the demo page simulates: from this many (fewer make a sparse,
+ * slow picture)...
+ */
+export const DEMO_MIN_NODES = 8;
+/**
+ * ...to this many: the page computes the noise floor it predicts for its
+ * graph (main/sim/spectrum.ts steadySpread, O(n^2 k) per cycle of the sum)
+ * when the graph changes, which takes 0.2 s (6 links per node) to 0.6 s
+ * (3 links) at 200 nodes.
+ */
+export const DEMO_MAX_NODES = 200;
+export const DEMO_DEFAULT_NODES = 36;
+/**
+ * Links per simulated node (a random k-regular graph). At least 3: random
+ * 2-regular graphs are unions of cycles, often disconnected, and W-MSR
+ * trims nothing below WMSR_F1_MIN_DEGREE peers.
+ */
+export const DEMO_MIN_DEGREE = 3;
+/** At most this many: the default maxPeers of a real node is 8; 12 leaves room to see what more links do. */
+export const DEMO_MAX_DEGREE = 12;
+export const DEMO_DEFAULT_DEGREE = 6;
