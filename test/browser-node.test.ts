@@ -6,9 +6,10 @@
  * proves its id; two tabs link to each other directly through signaling the
  * node relays; reloads keep the id and the drift; a node restart is redialled.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardStatus } from '../main/bridge/api.js';
@@ -54,14 +55,16 @@ describe.skipIf(skip)('browser nodes', () => {
   let dataRoot: string;
   let node: NsProcess;
   let nodeId: string;
+  /** test/fixtures/browser-kit.ts, bundled: the browser node's modules for a page to call. */
+  let kit: string;
 
-  const startNativeNode = async (): Promise<NsProcess> => {
+  const startNativeNode = async (host = '127.0.0.1', port = PORT, name = 'hub'): Promise<NsProcess> => {
     const proc = lan.spawn(HOST, process.execPath, [
-      CLI, '--host', '127.0.0.1', '--port', String(PORT), '--data-dir', join(dataRoot, 'native'), '--name', 'hub',
+      CLI, '--host', host, '--port', String(port), '--data-dir', join(dataRoot, name), '--name', name,
       '--no-discovery', '--log-format', 'json', '--drift', '5,1',
     ]);
     const listening = await waitFor('the native node to listen', () => proc.records.find((r) => r.kind === 'listening') ?? (proc.child.exitCode !== null ? Promise.reject(new Error(proc.stderr())) : null), 30_000);
-    nodeId = listening.id as string;
+    if (name === 'hub') nodeId = listening.id as string;
     return proc;
   };
 
@@ -89,6 +92,7 @@ describe.skipIf(skip)('browser nodes', () => {
     try {
       lan.addLoopbackHost(HOST, { stub: `${LAN_IP}/24` });
       node = await startNativeNode();
+      kit = (await build({ entryPoints: [join(import.meta.dirname, 'fixtures/browser-kit.ts')], bundle: true, format: 'iife', platform: 'browser', write: false, logLevel: 'error' })).outputFiles[0]!.text;
       browser = await chromium.launch({ executablePath: lan.browserIn(HOST, CHROMIUM_PATH), headless: true, args: CHROMIUM_FLAGS });
     } catch (err) {
       lan.teardownNow();
@@ -163,6 +167,136 @@ describe.skipIf(skip)('browser nodes', () => {
       await context.close();
     }
   }, 300_000);
+
+  const linkedToHub = (page: Page): Promise<TabProbeView> =>
+    waitFor('the tab to link to the node', async () => {
+      const probe = await tabProbe(page);
+      return probe?.status.peers.some((p) => p.id === nodeId && p.connected && p.drift !== null) ? probe : null;
+    }, 60_000);
+
+  const nodeLists = (ids: string[]): Promise<DashboardStatus> =>
+    waitFor(`the node to list ${ids.length} tab(s) as linked`, async () => {
+      const s = await nativeStatus();
+      return ids.every((id) => s.peers.some((p) => p.id === id && p.connected && p.drift !== null)) ? s : null;
+    }, 90_000);
+
+  it('a reloaded tab keeps its id and goes on from its state', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await openTab(context);
+      await linkedToHub(page);
+      // Let it run past a save (every 20 cycles), then reload.
+      const before = await waitFor('40 cycles', async () => {
+        const p = await tabProbe(page);
+        return p && p.status.cycle >= 40 ? p : null;
+      }, 60_000);
+      await page.reload();
+      const after = await linkedToHub(page);
+      expect(after.id).toBe(before.id);
+      expect(after.slot).toBe(before.slot);
+      // Saved at most 20 cycles before the reload, and again as the page went away: the count goes on.
+      expect(after.status.cycle).toBeGreaterThanOrEqual(before.status.cycle - 20);
+      await nodeLists([after.id]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
+
+  it('a tab that claims another tab\'s id cannot prove it and is refused; the real tab stays linked', async () => {
+    const context = await browser.newContext();
+    const forger = await browser.newContext({ bypassCSP: true });
+    try {
+      const victim = await linkedToHub(await openTab(context));
+      await nodeLists([victim.id]);
+      const page = await forger.newPage();
+      await page.goto(`http://127.0.0.1:${PORT}/nothing-here`);
+      await page.addScriptTag({ content: kit });
+      const answer = await page.evaluate(([id, address]) => (globalThis as unknown as { lvsKit: { dialAs(i: string, a: string): Promise<string> } }).lvsKit.dialAs(id!, address!), [victim.id, `127.0.0.1:${PORT}`]);
+      expect(answer).toMatch(/^refused: .*did not accept our proof of identity: key-does-not-match-id/);
+      const s = await nativeStatus();
+      expect(s.proofs?.failures['key-does-not-match-id']).toBeGreaterThanOrEqual(1);
+      expect(s.peers.find((p) => p.id === victim.id)?.connected).toBe(true);
+    } finally {
+      await forger.close();
+      await context.close();
+    }
+  }, 120_000);
+
+  it('the browser node reads every example of docs/protocol.md and reproduces the worked handshake, with WebCrypto and with @noble', async () => {
+    const spec = readFileSync(join(import.meta.dirname, '../docs/protocol.md'), 'utf8');
+    const examples = (kind: string) => [...spec.matchAll(new RegExp(`<!-- example: ${kind} -->\\n\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``, 'g'))].map((m) => m[1]!);
+    const frames = examples('frame');
+    const signals = examples('signal');
+    const vector = JSON.parse(examples('auth-vector')[0]!) as { dialerAuth: object; acceptorAuth: object; dialerAuthWithNetworkKey: object };
+    expect(frames.length).toBeGreaterThan(3);
+    expect(signals.length).toBeGreaterThan(0);
+    const context = await browser.newContext({ bypassCSP: true });
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${PORT}/nothing-here`);
+      await page.addScriptTag({ content: kit });
+      type Kit = { parsesFrame(t: string): boolean; parsesSignal(t: string): boolean; handshakeVector(b: string, v: unknown): Promise<Record<string, unknown>> };
+      const parsed = await page.evaluate(([f, sg]) => {
+        const k = (globalThis as unknown as { lvsKit: Kit }).lvsKit;
+        return { frames: f!.map((t) => k.parsesFrame(t)), signals: sg!.map((t) => k.parsesSignal(t)) };
+      }, [frames, signals]);
+      expect(parsed.frames.every(Boolean), JSON.stringify(parsed.frames)).toBe(true);
+      expect(parsed.signals.every(Boolean), JSON.stringify(parsed.signals)).toBe(true);
+      for (const backend of ['webcrypto', 'noble']) {
+        const result = await page.evaluate(([b, v]) => (globalThis as unknown as { lvsKit: Kit }).lvsKit.handshakeVector(b as string, v), [backend, vector] as const);
+        expect(result, backend).toEqual({
+          dialerFrame: JSON.stringify(vector.dialerAuth),
+          acceptorFrame: JSON.stringify(vector.acceptorAuth),
+          keyedFrame: JSON.stringify(vector.dialerAuthWithNetworkKey),
+          acceptsDialer: true,
+          acceptsAcceptor: true,
+        });
+      }
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('a page loaded over plain http from another address (no secure context) still joins, with @noble keys', async () => {
+    const lanNode = await startNativeNode(LAN_IP, PORT + 1, 'lan-hub');
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      page.on('pageerror', (err) => console.warn(`tab error: ${err.message}`));
+      await page.goto(`http://${LAN_IP}:${PORT + 1}/join`);
+      expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
+      const lanId = lanNode.records.find((r) => r.kind === 'listening')!.id as string;
+      const probe = await waitFor('the insecure tab to link', async () => {
+        const p = await tabProbe(page);
+        return p?.status.peers.some((q) => q.id === lanId && q.connected && q.drift !== null) ? p : null;
+      }, 60_000);
+      expect(probe.backend).toBe('noble');
+      const second = await context.newPage();
+      await second.goto(`http://${LAN_IP}:${PORT + 1}/join`);
+      const other = await waitFor('a second insecure tab', () => tabProbe(second), 60_000);
+      // Without Web Locks the tabs still tell their slots apart.
+      expect(other.id).not.toBe(probe.id);
+    } finally {
+      await context.close();
+      lanNode.child.kill('SIGTERM');
+      await lanNode.exited;
+    }
+  }, 120_000);
+
+  it('tabs redial a node that restarts', async () => {
+    const context = await browser.newContext();
+    try {
+      const a = await linkedToHub(await openTab(context));
+      const b = await linkedToHub(await openTab(context));
+      await nodeLists([a.id, b.id]);
+      node.child.kill('SIGTERM');
+      await node.exited;
+      node = await startNativeNode();
+      await nodeLists([a.id, b.id]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
 
   it('a tab that opens /join becomes a proven peer of the node', async () => {
     const context = await browser.newContext();
