@@ -23,6 +23,7 @@ export class Panels {
   private readonly topName = byId('top-name', HTMLElement);
   private readonly runState = byId('run-state', HTMLElement);
   private readonly topListen = byId('top-listen', HTMLElement);
+  private readonly joinLink = byId('join-link', HTMLAnchorElement);
   private readonly banner = byId('bridge-banner', HTMLElement);
   private readonly spread = byId('spread', HTMLElement);
   private readonly spreadCount = byId('spread-count', HTMLElement);
@@ -58,7 +59,11 @@ export class Panels {
     if (s) {
       setText(this.topName, nodeLabel(s.name, s.id));
       this.topName.title = s.id;
-      setText(this.topListen, `listening on ${s.listen}`);
+      setText(this.topListen, s.kind === 'browser' ? s.listen : `listening on ${s.listen}`);
+      // A browser tab is a node already; a native node offers its /join page (served to the LAN, docs/browser-nodes.md).
+      const join = s.kind === 'native' ? `http://${dialableAddress(s.listen, pageHostname())}/join` : null;
+      this.joinLink.hidden = join === null;
+      if (join !== null && this.joinLink.getAttribute('href') !== join) this.joinLink.href = join;
     }
     const state = offline || (health.statusError && !s) ? 'offline' : !s ? 'connecting' : s.paused ? 'paused' : s.waitingForPeers ? 'waiting' : 'running';
     setAttr(this.runState, 'data-state', state);

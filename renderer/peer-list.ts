@@ -17,6 +17,7 @@ interface Row {
   dot: HTMLSpanElement;
   name: HTMLSpanElement;
   short: HTMLSpanElement;
+  kind: HTMLSpanElement;
   state: HTMLSpanElement;
   drift: HTMLSpanElement;
   seen: HTMLSpanElement;
@@ -137,6 +138,8 @@ function makeRow(id: string, onBlock: (peerId: string, blocked: boolean) => void
   const dot = el('span', { className: 'peer-dot', attrs: { 'aria-hidden': 'true' } });
   const short = el('span', { className: 'peer-short', text: shortId(id), title: id });
   const name = el('span', { className: 'peer-name-text' });
+  const kind = el('span', { className: 'peer-kind', text: 'browser', title: 'a browser tab that joined as a node (docs/browser-nodes.md)', attrs: { 'data-testid': 'peer-kind' } });
+  kind.hidden = true;
   const state = el('span', { className: 'peer-state' });
   const drift = el('span', { className: 'peer-drift' });
   const seen = el('span', { className: 'peer-seen' });
@@ -147,18 +150,20 @@ function makeRow(id: string, onBlock: (peerId: string, blocked: boolean) => void
   block.addEventListener('click', () => onBlock(id, block.dataset.blocked !== 'true'));
   const li = el('li', { className: 'peer-row', attrs: { 'data-testid': 'peer-row', 'data-peer-id': id } }, [
     dot,
-    el('span', { className: 'peer-name' }, [name, short]),
+    el('span', { className: 'peer-name' }, [name, short, kind]),
     state,
     el('div', { className: 'peer-meta' }, [drift, seen, trust, block]),
     excluded,
   ]);
-  return { li, dot, name, short, state, drift, seen, trust, excluded, block };
+  return { li, dot, name, short, kind, state, drift, seen, trust, excluded, block };
 }
 
 function updateRow(row: Row, peer: PeerStatus, blocked: boolean): void {
   const link = peerLinkState(peer);
   setAttr(row.li, 'data-state', link);
   setText(row.name, nodeLabel(peer.name, peer.id));
+  row.kind.hidden = peer.kind !== 'browser';
+  setAttr(row.li, 'data-kind', peer.kind);
   setText(row.state, link);
   setText(row.drift, peer.drift ? formatPoint(peer.drift) : 'no drift yet');
   setText(row.seen, formatLastSeen(peer.lastSeenCycles));
@@ -183,6 +188,8 @@ function updateRow(row: Row, peer: PeerStatus, blocked: boolean): void {
     peer.id,
     peer.address ? `address ${peer.address}` : null,
     peer.dialledAddress ? `dialled ${peer.dialledAddress}` : peer.connected ? 'inbound link' : null,
+    peer.kind === 'browser' ? 'a browser tab' : null,
+    peer.nbrs && peer.nbrs.length > 0 ? `its peers: ${peer.nbrs.map((n) => shortId(n.id)).join(', ')}` : null,
     `messages in ${peer.messagesIn}, out ${peer.messagesOut}`,
     `intensity ${peer.intensity.toFixed(3)}`,
     rejects ? `rejected: ${rejects}` : null,

@@ -163,6 +163,15 @@ describe.skipIf(skip)('browser nodes', () => {
       expect(after.relay.forwarded).toBe(relayed);
       // The node knows the tabs are linked to each other (its dashboard draws that link).
       expect(after.peers.find((p) => p.id === a.id)!.nbrs?.map((n) => n.id)).toContain(b.id);
+      // The node's own dashboard marks both as browser tabs and offers its join page.
+      const dashboard = await context.newPage();
+      await dashboard.goto(`http://127.0.0.1:${PORT}/`);
+      await dashboard.locator('[data-testid="peer-row"][data-kind="browser"] [data-testid="peer-kind"]:visible').nth(1).waitFor({ timeout: 30_000 });
+      expect(await dashboard.getByTestId('join-link').getAttribute('href')).toBe(`http://127.0.0.1:${PORT}/join`);
+      // Each tab's page is the dashboard of the tab's own node: its peer list holds the node and the other tab.
+      await pageA.locator(`[data-testid="peer-row"][data-peer-id="${nodeId}"]`).waitFor({ timeout: 30_000 });
+      await pageA.locator(`[data-testid="peer-row"][data-peer-id="${b.id}"][data-kind="browser"]`).waitFor({ timeout: 30_000 });
+      expect(await pageA.getByTestId('join-link').isHidden()).toBe(true);
     } finally {
       await context.close();
     }
