@@ -6,7 +6,7 @@
  * proves its id; two tabs link to each other directly through signaling the
  * node relays; reloads keep the id and the drift; a node restart is redialled.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -58,10 +58,10 @@ describe.skipIf(skip)('browser nodes', () => {
   /** test/fixtures/browser-kit.ts, bundled: the browser node's modules for a page to call. */
   let kit: string;
 
-  const startNativeNode = async (host = '127.0.0.1', port = PORT, name = 'hub'): Promise<NsProcess> => {
+  const startNativeNode = async (host = '127.0.0.1', port = PORT, name = 'hub', extra: string[] = []): Promise<NsProcess> => {
     const proc = lan.spawn(HOST, process.execPath, [
       CLI, '--host', host, '--port', String(port), '--data-dir', join(dataRoot, name), '--name', name,
-      '--no-discovery', '--log-format', 'json', '--drift', '5,1',
+      '--no-discovery', '--log-format', 'json', '--drift', '5,1', ...extra,
     ]);
     const listening = await waitFor('the native node to listen', () => proc.records.find((r) => r.kind === 'listening') ?? (proc.child.exitCode !== null ? Promise.reject(new Error(proc.stderr())) : null), 30_000);
     if (name === 'hub') nodeId = listening.id as string;
@@ -289,6 +289,28 @@ describe.skipIf(skip)('browser nodes', () => {
       await context.close();
       lanNode.child.kill('SIGTERM');
       await lanNode.exited;
+    }
+  }, 120_000);
+
+  it('a node with a network key: the tab asks for the passphrase and then joins', async () => {
+    const keyFile = join(dataRoot, 'network-key');
+    writeFileSync(keyFile, 'correct horse battery staple\n', { mode: 0o600 });
+    const keyed = await startNativeNode('127.0.0.1', PORT + 2, 'keyed-hub', ['--network-key-file', keyFile]);
+    const keyedId = keyed.records.find((r) => r.kind === 'listening')!.id as string;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${PORT + 2}/join`);
+      await page.getByTestId('network-key-input').fill('correct horse battery staple', { timeout: 60_000 });
+      await page.getByTestId('network-key-form').locator('button').click();
+      await waitFor('the tab to join the private network', async () => {
+        const p = await tabProbe(page);
+        return p?.status.peers.some((q) => q.id === keyedId && q.connected && q.drift !== null);
+      }, 60_000);
+    } finally {
+      await context.close();
+      keyed.child.kill('SIGTERM');
+      await keyed.exited;
     }
   }, 120_000);
 

@@ -23,6 +23,54 @@ declare global {
   }
 }
 
+/** The private network's passphrase, for this tab only (sessionStorage: gone when the tab closes). */
+const PASSPHRASE_KEY = 'lvs-node-network-passphrase';
+
+function storedPassphrase(): string | null {
+  try {
+    return sessionStorage.getItem(PASSPHRASE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The node refused this tab's proof for want of the network key (or a wrong
+ * one): ask for the passphrase once, keep it for this tab, and start again.
+ */
+function askForPassphrase(wrong: boolean): void {
+  if (document.getElementById('network-key-form')) return;
+  const form = document.createElement('form');
+  form.id = 'network-key-form';
+  form.className = 'banner';
+  form.dataset.testid = 'network-key-form';
+  const label = document.createElement('label');
+  label.textContent = wrong ? 'That passphrase is not this network\'s. Network passphrase: ' : 'This node runs a private network. Its passphrase: ';
+  const input = document.createElement('input');
+  input.type = 'password';
+  input.autocomplete = 'off';
+  input.maxLength = 1024;
+  input.dataset.testid = 'network-key-input';
+  const button = document.createElement('button');
+  button.type = 'submit';
+  button.className = 'btn';
+  button.textContent = 'Join';
+  label.append(input);
+  form.append(label, button);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (input.value === '') return;
+    try {
+      sessionStorage.setItem(PASSPHRASE_KEY, input.value);
+    } catch {
+      // without sessionStorage the reload asks again
+    }
+    location.reload();
+  });
+  document.body.prepend(form);
+  input.focus();
+}
+
 function showProblem(message: string): void {
   const banner = document.getElementById('bridge-banner');
   if (banner) {
@@ -39,7 +87,7 @@ async function join(): Promise<void> {
   }
   let tab;
   try {
-    tab = await startTabNode({ hub: location.host, cycleTimer: workerCycleTimer('./join-clock.js') });
+    tab = await startTabNode({ hub: location.host, cycleTimer: workerCycleTimer('./join-clock.js'), networkPassphrase: storedPassphrase() });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return showProblem(`This tab could not become a node: ${why}`);
@@ -49,6 +97,16 @@ async function join(): Promise<void> {
     if (e.level === 'warn' || e.level === 'error') console.warn(`lvs-node: ${e.message}`);
     else if (e.level === 'info') console.info(`lvs-node: ${e.message}`);
   });
+  // The hub closes a session whose proof lacks its network key with that reason (docs/protocol.md "Private networks").
+  const hubRefusal = setInterval(() => {
+    const hub = tab.node.status().dialTargets.find((t) => t.address === location.host);
+    const missing = hub?.lastError?.includes('network-key-missing') ?? false;
+    const wrong = hub?.lastError?.includes('network-key-mismatch') ?? false;
+    if (missing || wrong) {
+      clearInterval(hubRefusal);
+      askForPassphrase(wrong);
+    }
+  }, 1000);
   const save = (): void => void tab.save();
   addEventListener('pagehide', save);
   document.addEventListener('visibilitychange', () => {
