@@ -42,14 +42,19 @@ export function benchTargets(name, { write = false } = {}) {
  * markers are missing, repeated or out of order (then nothing is written).
  */
 export function spliceGenerated(text, generated) {
-  const start = text.indexOf(GENERATED_START);
-  const end = text.indexOf(GENERATED_END);
+  return spliceBetween(text, GENERATED_START, GENERATED_END, generated);
+}
+
+/** `text` with what lies between the lines `startMarker` and `endMarker` replaced (each exactly once, in that order). */
+export function spliceBetween(text, startMarker, endMarker, generated) {
+  const start = text.indexOf(startMarker);
+  const end = text.indexOf(endMarker);
   const once = (marker, at) => at >= 0 && text.indexOf(marker, at + marker.length) < 0;
-  if (!once(GENERATED_START, start) || !once(GENERATED_END, end) || end < start) {
-    throw new Error(`${BENCHMARKS_MD} needs exactly one "${GENERATED_START}" line followed by one "${GENERATED_END}" line`);
+  if (!once(startMarker, start) || !once(endMarker, end) || end < start) {
+    throw new Error(`${BENCHMARKS_MD} needs exactly one "${startMarker}" line followed by one "${endMarker}" line`);
   }
   const body = generated.endsWith('\n') ? generated : `${generated}\n`;
-  return `${text.slice(0, start + GENERATED_START.length)}\n\n${body}\n${text.slice(end)}`;
+  return `${text.slice(0, start + startMarker.length)}\n\n${body}\n${text.slice(end)}`;
 }
 
 /** Writes a bench run's outputs under `root` (the repository, or a test's temp dir); remembers every path written. */
