@@ -104,3 +104,12 @@ export function dialableAddress(listen: string, pageHostname: string): string {
   const stand = page !== '' ? page : 'THIS-MACHINE';
   return stand.includes(':') ? `[${stand}]:${port}` : `${stand}:${port}`;
 }
+
+/**
+ * The node's /join page (docs/browser-nodes.md) as this page can reach it: a
+ * node listening on every address is reached at this page's host, or at
+ * 127.0.0.1 from the desktop app (whose page is not served over http).
+ */
+export function joinPageHref(listen: string, pageHostname: string): string {
+  return `http://${dialableAddress(listen, pageHostname === '' ? '127.0.0.1' : pageHostname)}/join`;
+}

@@ -6,7 +6,7 @@
 import type { ConnectionState } from './bridge-client.js';
 import { byId, el, pageHostname, setAttr, setText } from './dom.js';
 import { EXPLAIN, type Term } from './explain.js';
-import { dialableAddress, formatDuration, formatPoint, formatRate, formatSig, formatUnit, nodeLabel } from './format.js';
+import { dialableAddress, joinPageHref, formatDuration, formatPoint, formatRate, formatSig, formatUnit, nodeLabel } from './format.js';
 import type { DashboardModel } from './model.js';
 import { drawSparkline } from './sparkline.js';
 import { SPREAD_SAMPLE_MS, type SpreadHistory } from './spread-history.js';
@@ -61,7 +61,7 @@ export class Panels {
       this.topName.title = s.id;
       setText(this.topListen, s.kind === 'browser' ? s.listen : `listening on ${s.listen}`);
       // A browser tab is a node already; a native node offers its /join page (served to the LAN, docs/browser-nodes.md).
-      const join = s.kind === 'native' ? `http://${dialableAddress(s.listen, pageHostname())}/join` : null;
+      const join = s.kind === 'native' ? joinPageHref(s.listen, pageHostname()) : null;
       this.joinLink.hidden = join === null;
       if (join !== null && this.joinLink.getAttribute('href') !== join) this.joinLink.href = join;
     }

@@ -27,6 +27,7 @@ const fake = vi.hoisted(() => ({
   devicePermission: null as null | ((...args: unknown[]) => boolean),
   beforeRequest: null as null | { filter: { urls: string[] }; listener: (details: unknown, callback: (r: { cancel?: boolean }) => void) => void },
   windows: [] as unknown[],
+  opened: [] as string[],
   displays: [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }, { workArea: { x: 1920, y: 0, width: 1280, height: 1024 } }],
 }));
 
@@ -128,6 +129,7 @@ vi.mock('electron', async () => {
     protocol: { registerSchemesAsPrivileged: (schemes: unknown[]) => fake.schemes.push(...schemes) },
     screen,
     session: { defaultSession },
+    shell: { openExternal: (url: string) => (fake.opened.push(url), Promise.resolve()) },
   };
   return { ...electron, default: electron };
 });
@@ -147,6 +149,7 @@ import {
   createMainWindow,
   hardenSession,
   installAppProtocol,
+  joinPageUrl,
   registerAppScheme,
   revealWindow,
   windowOptions,
@@ -227,6 +230,18 @@ describe('the window', () => {
     const webview = preventable();
     win.webContents.emit('will-attach-webview', webview, {}, {});
     expect(webview.prevented).toBe(true);
+  });
+
+  it("opens only its node's /join page, in the system browser, and never a window of its own", () => {
+    const win = open();
+    fake.opened.length = 0;
+    expect(win.webContents.openHandler?.({ url: 'http://127.0.0.1:7710/join' })).toEqual({ action: 'deny' });
+    expect(fake.opened).toEqual(['http://127.0.0.1:7710/join']);
+    for (const url of ['http://evil.example/join', 'https://127.0.0.1:7710/join', 'http://127.0.0.1:7710/join?x=1', 'http://u:p@127.0.0.1:7710/join', 'http://127.0.0.1:7710/api/status', 'javascript:alert(1)', 'file:///join']) {
+      expect(win.webContents.openHandler?.({ url }), url).toEqual({ action: 'deny' });
+      expect(joinPageUrl(url), url).toBeNull();
+    }
+    expect(fake.opened).toEqual(['http://127.0.0.1:7710/join']);
   });
 
   it('hides instead of closing, and closes when the app quits', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { intensityCss, intensityFraction, intensityRgb, legendStops } from '../renderer/colour.js';
 import {
   dialableAddress,
+  joinPageHref,
   formatDuration,
   formatLastSeen,
   formatPoint,
@@ -63,6 +64,12 @@ describe('other formats', () => {
     expect(dialableAddress('0.0.0.0:7710', '192.168.1.5')).toBe('192.168.1.5:7710');
     expect(dialableAddress('[::]:7710', '::1')).toBe('[::1]:7710');
     expect(dialableAddress('0.0.0.0:7710', '')).toBe('THIS-MACHINE:7710');
+  });
+
+  it("links to the node's /join page where this page can reach it (the desktop app: loopback)", () => {
+    expect(joinPageHref('0.0.0.0:7710', '192.168.1.5')).toBe('http://192.168.1.5:7710/join');
+    expect(joinPageHref('0.0.0.0:7710', '')).toBe('http://127.0.0.1:7710/join');
+    expect(joinPageHref('127.0.0.1:7712', 'localhost')).toBe('http://127.0.0.1:7712/join');
   });
 });
 

@@ -10,6 +10,7 @@ import {
   protocol,
   screen,
   session,
+  shell,
   type BrowserWindowConstructorOptions,
   type Session,
   type WebContents,
@@ -38,12 +39,35 @@ export function hardenSession(ses: Session = session.defaultSession): void {
   ses.webRequest.onBeforeRequest({ urls: BLOCKED_URLS }, (_details, callback) => callback({ cancel: true }));
 }
 
+/**
+ * The one link the window hands to the system browser: its node's /join page
+ * on this machine (the dashboard's "Join in a new tab", docs/browser-nodes.md).
+ * Plain http to a loopback host, path /join, nothing else in the URL.
+ */
+export function joinPageUrl(text: unknown): string | null {
+  if (typeof text !== 'string' || text.length > 200) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
+  }
+  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
+  if (url.protocol !== 'http:' || !loopback || url.pathname !== '/join' || url.username || url.password || url.search || url.hash) return null;
+  return url.href;
+}
+
 /** Per-page denials; main.ts also applies them to every webContents ever created. */
 export function hardenContents(contents: WebContents): void {
   contents.on('will-navigate', (event) => event.preventDefault());
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  // No window opens inside the app; the node's own join page opens in the system browser.
+  contents.setWindowOpenHandler(({ url }) => {
+    const join = joinPageUrl(url);
+    if (join) void shell.openExternal(join).catch(() => undefined);
+    return { action: 'deny' };
+  });
 }
 
 export function windowOptions(state: WindowState, preloadPath: string, devTools: boolean): BrowserWindowConstructorOptions {
