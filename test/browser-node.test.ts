@@ -206,6 +206,9 @@ describe.skipIf(skip)('browser nodes', () => {
       // Saved at most 20 cycles before the reload, and again as the page went away: the count goes on.
       expect(after.status.cycle).toBeGreaterThanOrEqual(before.status.cycle - 20);
       await nodeLists([after.id]);
+      // A closed tab is dropped.
+      await page.close();
+      await waitFor('the node to drop the closed tab', async () => (await nativeStatus()).peers.some((p) => p.id === after.id && !p.connected), 60_000);
     } finally {
       await context.close();
     }

@@ -29,6 +29,9 @@ import { SIGNAL_PATH, SIGNAL_VERSION, SignalClose, closeReason, encodeSignalFram
 import type { RelayedSignal } from '../../main/node/drift-node.js';
 import { DialError, type AdmissionHint, type Link, type Transport, type TransportHandler, type TransportStats } from '../../main/transport/transport.js';
 
+/** A dialer whose connection dropped during its proof waits this long for the acceptor's close code (the reason), as native dialers do. */
+const CLOSE_REASON_WAIT_MS = 3000;
+
 /** Label of the one DataChannel a link uses (as on native nodes). */
 const LVS_CHANNEL_LABEL = 'lvs';
 /** A relayed-dial address: "relay:<relay id>:<peer id>". */
@@ -88,6 +91,8 @@ class Session {
   gotAnswer = false;
   authSent = false;
   authReceived = false;
+  /** Why the connection went while our proof was out: reported unless the acceptor's close code says more. */
+  lostReason: string | undefined;
   readonly framesBeforeProof: string[] = [];
   pipe: SignalPipe | undefined;
   /** Relayed sessions: the relay, the session id and the far end as the relay proved it. */
@@ -552,6 +557,9 @@ export class BrowserTransport implements Transport {
   private onPipeClosed(s: Session, code: number, reason: string): void {
     if (s.phase !== 'signaling') return;
     const negotiated = s.remoteDescriptionSet && s.localFingerprint !== null;
+    if (s.lostReason && (code === 1000 || code === 1005 || code === 1006)) {
+      return this.endSession(s, new DialError('unreachable', `WebRTC connection to ${s.remoteAddress}: ${s.lostReason}`));
+    }
     if (code === 1000 && negotiated) return; // the other side's channel opened first; ours follows (or times out)
     const why = reason ? `: ${reason}` : '';
     const codes: Record<number, DialError> = {
@@ -569,8 +577,14 @@ export class BrowserTransport implements Transport {
   }
 
   private lost(s: Session, reason: string): void {
-    if (s.phase === 'open') this.closeLink(s, reason);
-    else if (s.phase === 'signaling') this.endSession(s, new DialError('unreachable', `WebRTC connection to ${s.remoteAddress}: ${reason}`), { code: SignalClose.protocol, reason });
+    if (s.phase === 'open') return this.closeLink(s, reason);
+    // A dialer whose proof is out: an acceptor that refused it closes the connection and says why on the signaling; wait for that, briefly.
+    if (s.phase === 'signaling' && s.role === 'dialer' && s.authSent && !s.lostReason) {
+      s.lostReason = reason;
+      setTimeout(() => this.lost(s, reason), CLOSE_REASON_WAIT_MS);
+      return;
+    }
+    if (s.phase === 'signaling') this.endSession(s, new DialError('unreachable', `WebRTC connection to ${s.remoteAddress}: ${reason}`), { code: SignalClose.protocol, reason });
   }
 
   private endSession(s: Session, error: DialError, close?: { code: number; reason: string }, winner?: Session): void {
