@@ -497,7 +497,7 @@ export const MAX_NBRS_ENTRIES = 64;
  */
 export const RELAY_FRAMES_PER_SECOND = 20;
 export const RELAY_FRAMES_BURST = 60;
-/** Relayed sessions a browser node has in flight at once; more are refused (code 4003). */
+/** Relayed sessions other nodes have open to a browser node at once (its own dials are bounded by its dialer); more are refused (code 4003). */
 export const MAX_RELAYED_SESSIONS = 8;
 /** Length bounds of a relayed session id (`sig.sid`), like an instance id. */
 export const MAX_SESSION_ID_LENGTH = 64;

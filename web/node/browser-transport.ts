@@ -20,6 +20,7 @@
 import {
   MAX_FRAMES_BEFORE_PROOF,
   MAX_RELAYED_SESSIONS,
+  MAX_RELAYED_SESSIONS_PER_PEER,
   MAX_REMOTE_CANDIDATES,
   SIGNAL_TIMEOUT_MS,
 } from '../../main/model/limits.js';
@@ -247,7 +248,17 @@ export class BrowserTransport implements Transport {
       // Only a hello opens a session; anything else belongs to one that is gone.
       if (signal.end || signal.body?.type !== 'hello') return;
       if (signal.from === this.localId) return;
-      if (this.relayed.size >= MAX_RELAYED_SESSIONS) {
+      // Sessions others opened to us: one peer may hold only a few, and a hello beyond that gets no answer
+      // (answering each would spend our own relay budget on the sender's flood).
+      let inbound = 0;
+      let fromSender = 0;
+      for (const r of this.relayed.values()) {
+        if (r.role !== 'acceptor') continue;
+        inbound++;
+        if (r.relay!.from === signal.from) fromSender++;
+      }
+      if (fromSender >= MAX_RELAYED_SESSIONS_PER_PEER) return this.count('refused', 'too many relayed sessions from one peer');
+      if (inbound >= MAX_RELAYED_SESSIONS) {
         this.count('refused', 'too many relayed sessions');
         this.relaySend?.(signal.via, signal.from, signal.sid, { end: { code: SignalClose.full, reason: 'too many sessions' } });
         return;
