@@ -276,6 +276,18 @@ describe("a browser node's relayed sessions (BrowserTransport)", () => {
     expect(v.out).toEqual([expect.objectContaining({ to: x, sid: 'x-session-0', payload: { end: expect.objectContaining({ code: 4000 }) } })]);
   });
 
+  it('does not answer an end with an end (the far end has gone already)', () => {
+    const v = victim();
+    const x = testId(1);
+    v.hello(x, 'x-session-0');
+    v.out.length = 0;
+    v.t.deliverRelayed({ via: HUB, from: x, sid: 'x-session-0', body: null, end: { code: 4004, reason: 'timeout' } });
+    expect(v.out).toEqual([]);
+    // The session is gone: a frame for it now opens nothing and draws nothing.
+    v.t.deliverRelayed({ via: HUB, from: x, sid: 'x-session-0', body: { type: 'offer', sdp: 'v=0' }, end: null });
+    expect(v.out).toEqual([]);
+  });
+
   it('a relayed hello that names another id than the relay proved is refused', () => {
     const v = victim();
     const x = testId(1);
