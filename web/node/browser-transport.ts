@@ -93,6 +93,8 @@ class Session {
   pipe: SignalPipe | undefined;
   /** Relayed sessions: the relay, the session id and the far end as the relay proved it. */
   relay: { via: string; sid: string; from: string } | undefined;
+  /** The far end ended this relayed session (an `end` came): ours is not answered with another. */
+  relayEnded = false;
 
   constructor(
     readonly role: 'dialer' | 'acceptor',
@@ -268,7 +270,10 @@ export class BrowserTransport implements Transport {
       this.wireRelayPipe(s);
       this.startSession(s);
     }
-    if (signal.end) return this.onPipeClosed(s, signal.end.code, signal.end.reason);
+    if (signal.end) {
+      s.relayEnded = true; // the far end has gone: nothing to tell it
+      return this.onPipeClosed(s, signal.end.code, signal.end.reason);
+    }
     if (signal.body) this.onSignal(s, signal.body);
   }
 
@@ -280,7 +285,7 @@ export class BrowserTransport implements Transport {
         this.relaySend?.(r.via, r.from, r.sid, { body: frame });
       },
       close: (code, reason) => {
-        if (code !== 1000 || s.phase !== 'open') this.relaySend?.(r.via, r.from, r.sid, { end: { code, reason: closeReason(reason) } });
+        if (!s.relayEnded && (code !== 1000 || s.phase !== 'open')) this.relaySend?.(r.via, r.from, r.sid, { end: { code, reason: closeReason(reason) } });
         this.relayed.delete(`${r.via} ${r.from} ${r.sid}`);
       },
     };
