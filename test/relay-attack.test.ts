@@ -7,6 +7,7 @@
  * BrowserTransport in Node, driven through its relay seam (deliverRelayed /
  * setRelay), up to the point where a session would need a peer connection.
  */
+import { RTCPeerConnection as NdcPeerConnection } from 'node-datachannel/polyfill';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIdentity } from '../main/identity/identity.js';
 import { nodeHandshakeCrypto } from '../main/identity/handshake-crypto.js';
@@ -14,6 +15,7 @@ import { MAX_FRAME_BYTES, MAX_RELAYED_SESSIONS, MAX_RELAYED_SESSIONS_PER_PEER, R
 import type { DriftNode } from '../main/node/drift-node.js';
 import { BROWSER_FEATURES, OWN_FEATURES } from '../main/protocol/messages.js';
 import { MemoryNetwork } from '../main/transport/memory.js';
+import type { Link } from '../main/transport/transport.js';
 import type { SignalFrame } from '../main/protocol/signal-frames.js';
 import { BrowserTransport } from '../web/node/browser-transport.js';
 import { makeNode, rawPeer, testId } from './helpers/memory-cluster.js';
@@ -296,3 +298,110 @@ describe("a browser node's relayed sessions (BrowserTransport)", () => {
     expect(v.t.stats().refused['relayed hello names another id']).toBe(1);
   });
 });
+
+/**
+ * Real WebRTC between two browser nodes in this process: node-datachannel's
+ * RTCPeerConnection (the libdatachannel the native node runs), bound to
+ * loopback, stands in for the browser's; the test itself is the relay, so it
+ * can be an honest one or a lying one.
+ */
+describe('two browser nodes through a relay the test plays (real WebRTC)', () => {
+  class LoopbackPeerConnection extends NdcPeerConnection {
+    constructor(config?: RTCConfiguration) {
+      super({ ...config, bindAddress: '127.0.0.1' } as RTCConfiguration);
+    }
+  }
+  const transports: BrowserTransport[] = [];
+  afterEach(async () => {
+    for (const t of transports.splice(0)) await t.shutdown();
+  });
+
+  function tabTransport() {
+    (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection = LoopbackPeerConnection;
+    const identity = createIdentity();
+    const logs: string[] = [];
+    const t = new BrowserTransport({ localId: identity.id, auth: nodeHandshakeCrypto(identity), log: (_level, message) => logs.push(message) });
+    transports.push(t);
+    const links: Link[] = [];
+    t.setHandler({ onLink: (l) => links.push(l), onFrame() {}, onUnlink() {} });
+    return { t, id: identity.id, links, logs };
+  }
+  const HUB = testId(0);
+
+  type Rewrite = (from: string, to: string, body: SignalFrame | null) => { from: string; to: string; body: SignalFrame | null };
+  /** Carries each tab's relayed frames to the tab it names (through `rewrite`, when the relay lies); counts them. */
+  function relay(tabs: Array<{ t: BrowserTransport; id: string }>, rewrite: Rewrite = (from, to, body) => ({ from, to, body })) {
+    const carried = { frames: 0 };
+    for (const tab of tabs) {
+      tab.t.setRelay((via, to, sid, payload) => {
+        const out = rewrite(tab.id, to, 'body' in payload ? payload.body : null);
+        const target = tabs.find((x) => x.id === out.to);
+        if (!target) return false;
+        carried.frames++;
+        setImmediate(() => target.t.deliverRelayed({ via, from: out.from, sid, body: out.body, end: 'end' in payload ? payload.end : null }));
+        return true;
+      });
+    }
+    return carried;
+  }
+
+  it('an honest relay: the two tabs link directly and prove their ids; the relay carried signaling only', async () => {
+    const a = tabTransport();
+    const b = tabTransport();
+    const carried = relay([a, b]);
+    await expect(a.t.dial(`relay:${HUB}:${b.id}`)).resolves.toBe(b.id);
+    await expect.poll(() => b.links.length, { timeout: 15_000 }).toBe(1);
+    expect(a.links[0]!.peerId).toBe(b.id);
+    expect(b.links[0]!.peerId).toBe(a.id);
+    const before = carried.frames;
+    expect(a.links[0]!.send('{"type":"sync","v":2}')).toBe(true);
+    expect(carried.frames).toBe(before);
+  });
+
+  it("a relay that replays a session's frames into a new session links nobody, and the open link stays", async () => {
+    const a = tabTransport();
+    const b = tabTransport();
+    const recorded: SignalFrame[] = [];
+    relay([a, b], (from, to, body) => {
+      if (from === a.id && body) recorded.push(body);
+      return { from, to, body };
+    });
+    await a.t.dial(`relay:${HUB}:${b.id}`);
+    await expect.poll(() => b.links.length, { timeout: 15_000 }).toBe(1);
+    // What b says in the replayed session the replaying relay keeps to itself (a would only refuse it).
+    const answers: Array<{ type: string; code?: number }> = [];
+    const honest = (b.t as unknown as { relaySend: (via: string, to: string, sid: string, p: object) => boolean }).relaySend;
+    b.t.setRelay((via, to, sid, payload) => {
+      if (sid !== 'replayed-session') return honest(via, to, sid, payload);
+      answers.push('end' in payload ? { type: 'end', code: payload.end.code } : { type: payload.body.type });
+      return true;
+    });
+    // The same hello (with its nonce), offer and candidates, delivered again as a session of its own.
+    for (const body of [...recorded]) b.t.deliverRelayed({ via: HUB, from: a.id, sid: 'replayed-session', body, end: null });
+    // b answers it, but the offer's other end is a's connection of the first session, which takes no second peer: no DataChannel, the session times out.
+    await expect.poll(() => answers.find((x) => x.type === 'end'), { timeout: 20_000, interval: 200 }).toBeDefined();
+    expect(answers.map((x) => x.type).slice(0, 2)).toEqual(['hello', 'answer']);
+    expect(answers.find((x) => x.type === 'end')!.code).toBe(4004); // its own timer (SIGNAL_TIMEOUT_MS): nothing answered on the wire
+    expect(b.t.stats().proven).toBe(1);
+    expect(b.links).toHaveLength(1);
+    expect(b.links[0]!.isOpen).toBe(true);
+    expect(a.links).toHaveLength(1);
+  }, 30_000);
+
+  it('a relay that says a third tab is calling links nobody: the caller cannot prove that id', async () => {
+    const a = tabTransport();
+    const b = tabTransport();
+    const c = createIdentity().id;
+    // To b, the relay says a's frames come from c and rewrites a's hello to name c; b's answers to "c" go to a.
+    const carried = relay([a, b], (from, to, body) => {
+      if (from === a.id) return { from: c, to, body: body?.type === 'hello' ? { ...body, id: c } : body };
+      return { from, to: to === c ? a.id : to, body };
+    });
+    await expect(a.t.dial(`relay:${HUB}:${b.id}`)).rejects.toMatchObject({ code: 'protocol' });
+    expect(carried.frames).toBeGreaterThan(2);
+    expect(a.links).toEqual([]);
+    expect(b.links).toEqual([]);
+    expect(b.t.stats().proofFailures['key-does-not-match-id']).toBe(1);
+  });
+});
+
