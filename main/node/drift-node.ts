@@ -652,7 +652,8 @@ export class DriftNode {
 
   private handle(peer: PeerRecord, message: Message): void {
     const result = peer.apply(message, this.cycle);
-    if ((result.kind === 'ok' || result.kind === 'hello') && !peer.outlier && message.type !== 'sync') peer.trust.observe('fresh-message', this.now());
+    // Only the drift earns trust: a display-only list (nbrs) costs nothing to send, so it would let a liar buy back what its lies cost.
+    if ((result.kind === 'ok' || result.kind === 'hello') && !peer.outlier && message.type !== 'sync' && message.type !== 'nbrs') peer.trust.observe('fresh-message', this.now());
     switch (result.kind) {
       case 'hello':
         this.sendFrame(peer, this.stateFrame());
