@@ -11,7 +11,7 @@ import { RTCPeerConnection as NdcPeerConnection } from 'node-datachannel/polyfil
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIdentity } from '../main/identity/identity.js';
 import { nodeHandshakeCrypto } from '../main/identity/handshake-crypto.js';
-import { MAX_FRAME_BYTES, MAX_RELAYED_SESSIONS, MAX_RELAYED_SESSIONS_PER_PEER, RELAY_FRAMES_BURST } from '../main/model/limits.js';
+import { MAX_FRAME_BYTES, MAX_RELAYED_SESSIONS, MAX_RELAYED_SESSIONS_PER_PEER, MAX_REMOTE_CANDIDATES, RELAY_FRAMES_BURST } from '../main/model/limits.js';
 import type { DriftNode } from '../main/node/drift-node.js';
 import { BROWSER_FEATURES, OWN_FEATURES } from '../main/protocol/messages.js';
 import { MemoryNetwork } from '../main/transport/memory.js';
@@ -297,6 +297,17 @@ describe("a browser node's relayed sessions (BrowserTransport)", () => {
     v.t.deliverRelayed({ via: HUB, from: x, sid: 'x-session-0', body: signalHello(x), end: null });
     // x's own session is still there: its second hello is a protocol error of that session, answered with an end.
     expect(v.out).toEqual([expect.objectContaining({ to: x, sid: 'x-session-0', payload: { end: expect.objectContaining({ code: 4000 }) } })]);
+  });
+
+  it(`ends a session that brings more than ${MAX_REMOTE_CANDIDATES} candidates`, () => {
+    const v = victim();
+    const x = testId(1);
+    v.hello(x, 'x-session-0');
+    v.out.length = 0;
+    for (let i = 0; i <= MAX_REMOTE_CANDIDATES; i++) {
+      v.t.deliverRelayed({ via: HUB, from: x, sid: 'x-session-0', body: { type: 'candidate', candidate: `a=candidate:${i} 1 UDP 1 10.0.0.${i} 5000 typ host`, mid: '0' }, end: null });
+    }
+    expect(v.out).toEqual([expect.objectContaining({ to: x, payload: { end: { code: 4000, reason: 'too many candidates' } } })]);
   });
 
   it('does not answer an end with an end (the far end has gone already)', () => {
