@@ -497,7 +497,7 @@ export const MAX_NBRS_ENTRIES = 64;
  */
 export const RELAY_FRAMES_PER_SECOND = 20;
 export const RELAY_FRAMES_BURST = 60;
-/** Relayed sessions a browser node has in flight at once; more are refused (code 4003). */
+/** Relayed sessions other nodes have open to a browser node at once (its own dials are bounded by its dialer); more are refused (code 4003). */
 export const MAX_RELAYED_SESSIONS = 8;
 /** Length bounds of a relayed session id (`sig.sid`), like an instance id. */
 export const MAX_SESSION_ID_LENGTH = 64;
@@ -593,3 +593,15 @@ export const DEMO_MIN_DEGREE = 3;
 /** At most this many: the default maxPeers of a real node is 8; 12 leaves room to see what more links do. */
 export const DEMO_MAX_DEGREE = 12;
 export const DEMO_DEFAULT_DEGREE = 6;
+// ------------------------------------------------------------- browser nodes and the relay: attack limits (docs/security.md "Browser nodes and the relay")
+
+/**
+ * Relayed sessions one peer (one `from` id) may have in flight at a browser
+ * node at once. An honest tab opens one session to another tab at a time
+ * (of two tabs only the lower id dials), so 2 leaves room for a redial
+ * crossing a session that is timing out; without it one tab could hold all
+ * MAX_RELAYED_SESSIONS slots and keep every other tab from linking. Hellos
+ * beyond it are dropped without an answer: answering each would let a
+ * flood spend the victim's own relay budget (RELAY_FRAMES_PER_SECOND).
+ */
+export const MAX_RELAYED_SESSIONS_PER_PEER = 2;

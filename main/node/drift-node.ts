@@ -12,6 +12,7 @@ import {
   DEAD_LINK_CYCLES,
   DEFAULT_STALE_CYCLES,
   INTENSITY_SMOOTHING,
+  MAX_FRAME_BYTES,
   MAX_NBRS_ENTRIES,
   MAX_PEER_RECORDS,
   NBRS_EVERY_CYCLES,
@@ -21,6 +22,7 @@ import {
   PROTOCOL_VERSION,
   RELAY_FRAMES_BURST,
   RELAY_FRAMES_PER_SECOND,
+  SIGNAL_TIMEOUT_MS,
   SNAPSHOT_EVERY_CYCLES,
   SYNC_RETRY_CYCLES,
   ESTABLISHED_PEER_CYCLES,
@@ -29,7 +31,7 @@ import {
   TRUST_HOLD_OFF_MS,
   TRUST_PULL_MIN,
 } from '../model/limits.js';
-import { BROWSER_FEATURES, BYE_OVER_PEER_LIMIT, OWN_FEATURES, encodeMessage, parseFrame, type Message, type NodeKind, type RejectReason, type SigMessage } from '../protocol/messages.js';
+import { BROWSER_FEATURES, BYE_OVER_PEER_LIMIT, FEATURE_RELAYED, OWN_FEATURES, encodeMessage, utf8Length, parseFrame, type Message, type NodeKind, type RejectReason, type SigMessage } from '../protocol/messages.js';
 import { parseSignalValue, type SignalFrame } from '../protocol/signal-frames.js';
 import { TokenBucket } from '../model/token-bucket.js';
 import type { Link, Transport } from '../transport/transport.js';
@@ -137,6 +139,8 @@ export class DriftNode {
   private readonly cycleTimer: CycleTimer;
   /** Per-sender buckets of relayed signaling (RELAY_FRAMES_PER_SECOND), dropped with the link. */
   private readonly relayBuckets = new Map<string, TokenBucket>();
+  /** Per acceptor: the peers that opened a relayed session to it, and when (both linked: at most links squared, dropped with either link). */
+  private readonly relayOpeners = new Map<string, Map<string, number>>();
   private readonly relayCounters = { forwarded: 0, dropped: {} as Record<string, number> };
   private signalInbox: ((signal: RelayedSignal) => void) | null = null;
 
@@ -623,6 +627,8 @@ export class DriftNode {
     peer.leaving = false;
     peer.droppedByPeer = false;
     this.relayBuckets.delete(peer.id);
+    this.relayOpeners.delete(peer.id);
+    for (const openers of this.relayOpeners.values()) openers.delete(peer.id);
     this.peerEvent('unlinked', peer, reason);
     if (this.stopping) return;
     // A peer we cut off stays held for its own time, not a peer-limit hold.
@@ -646,7 +652,8 @@ export class DriftNode {
 
   private handle(peer: PeerRecord, message: Message): void {
     const result = peer.apply(message, this.cycle);
-    if ((result.kind === 'ok' || result.kind === 'hello') && !peer.outlier && message.type !== 'sync') peer.trust.observe('fresh-message', this.now());
+    // Only the drift earns trust: a display-only list (nbrs) costs nothing to send, so it would let a liar buy back what its lies cost.
+    if ((result.kind === 'ok' || result.kind === 'hello') && !peer.outlier && message.type !== 'sync' && message.type !== 'nbrs') peer.trust.observe('fresh-message', this.now());
     switch (result.kind) {
       case 'hello':
         this.sendFrame(peer, this.stateFrame());
@@ -732,8 +739,9 @@ export class DriftNode {
     const body = message.body === undefined ? null : parseSignalValue(message.body);
     if (body && !body.ok) return this.countReject(peer, 'invalid-fields', `sig: body: ${body.detail}`, 'warn');
     if (message.from !== undefined) {
-      // Only a relay delivers, and it names the sender it proved.
+      // Only a relay delivers, it names the sender it proved, and only to a node that said `relayed`.
       if (!peer.relays) return this.dropRelayed(peer, 'not-a-relay', true);
+      if (!this.takesRelayed()) return this.dropRelayed(peer, 'not-relayed', true);
       if (!this.signalInbox) return this.dropRelayed(peer, 'no-inbox', false);
       const signal: RelayedSignal = { via: peer.id, from: message.from, sid: message.sid, body: body ? body.frame : null, end: message.end ?? null };
       try {
@@ -746,16 +754,38 @@ export class DriftNode {
     const to = message.to!;
     if (this.kind !== 'native') return this.dropRelayed(peer, 'not-a-relay', true);
     if (!peer.takesRelayed) return this.dropRelayed(peer, 'sender-not-relayed', true);
+    if (to === peer.id) return this.dropRelayed(peer, 'target-is-sender', true);
+    // A relayed hello speaks for its sender: the relay proved who that is, and it is nobody else.
+    if (body?.ok && body.frame.type === 'hello' && body.frame.id !== peer.id) return this.dropRelayed(peer, 'hello-not-sender', true);
+    const now = this.now();
+    // An answer within a session the target opened to the sender (it sent the hello) is the target's doing:
+    // dropped past the sender's budget, but no offence, or an attacker could get an honest tab cut off by making it answer.
+    const answering = (this.relayOpeners.get(peer.id)?.get(to) ?? Number.NEGATIVE_INFINITY) > now - SIGNAL_TIMEOUT_MS;
+    // Every request takes a token, wherever it is addressed: a flood to ids we do not hold is a flood too.
+    let bucket = this.relayBuckets.get(peer.id);
+    if (!bucket) this.relayBuckets.set(peer.id, (bucket = new TokenBucket(RELAY_FRAMES_PER_SECOND, RELAY_FRAMES_BURST, now)));
+    if (!bucket.take(now)) return this.dropRelayed(peer, 'rate', !answering);
     const target = this.peers.get(to);
     if (!target?.link || !target.helloed || target.leaving) return this.dropRelayed(peer, 'target-not-linked', false);
     if (!target.takesRelayed) return this.dropRelayed(peer, 'target-not-relayed', false);
-    const now = this.now();
-    let bucket = this.relayBuckets.get(peer.id);
-    if (!bucket) this.relayBuckets.set(peer.id, (bucket = new TokenBucket(RELAY_FRAMES_PER_SECOND, RELAY_FRAMES_BURST, now)));
-    if (!bucket.take(now)) return this.dropRelayed(peer, 'rate', true);
-    const forwarded: SigMessage = { type: 'sig', v: PROTOCOL_VERSION, sid: message.sid, from: peer.id, ...(message.body ? { body: message.body } : { end: message.end! }) };
-    if (this.sendFrame(target, encodeMessage(forwarded))) this.relayCounters.forwarded++;
+    // Forward what we checked, re-encoded, not what was sent: unknown fields go, and nothing grows past the frame cap.
+    const forwarded = encodeMessage({ type: 'sig', v: PROTOCOL_VERSION, sid: message.sid, from: peer.id, ...(body ? { body: { ...body.frame } } : { end: message.end! }) });
+    if (utf8Length(forwarded) > MAX_FRAME_BYTES) return this.dropRelayed(peer, 'too-large', true);
+    if (body?.frame.type === 'hello') this.noteRelayOpener(peer.id, to, now);
+    if (this.sendFrame(target, forwarded)) this.relayCounters.forwarded++;
     else this.dropRelayed(peer, 'target-send-failed', false);
+  }
+
+  /** Whether this node takes relayed signaling (it announced `relayed`: a browser node). */
+  private takesRelayed(): boolean {
+    return (this.kind === 'browser' ? BROWSER_FEATURES : OWN_FEATURES).includes(FEATURE_RELAYED);
+  }
+
+  /** `dialer` sent `acceptor` a relayed hello (opened a session): the acceptor's answers for a while are not its own flood. */
+  private noteRelayOpener(dialer: string, acceptor: string, now: number): void {
+    let openers = this.relayOpeners.get(acceptor);
+    if (!openers) this.relayOpeners.set(acceptor, (openers = new Map()));
+    openers.set(dialer, now);
   }
 
   /** A relayed frame not forwarded or not taken: counted by reason; `offence` also costs the sender trust (a flood trips the reject burst). */

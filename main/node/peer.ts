@@ -135,7 +135,14 @@ export class PeerRecord {
     if (!this.helloed) return { kind: 'rejected', reason: 'before-hello', detail: `${message.type} before hello` };
     if (message.type === 'sig') return { kind: 'sig', message };
     if (message.type === 'nbrs') {
-      this.nbrs = message.peers.filter((p) => p.id !== this.id).map((p) => ({ id: p.id, drift: p.d, kind: p.k ?? 'native' }));
+      // Each id once (the first entry wins), never the sender itself: a list is display only, but it is drawn and dialled from.
+      const seen = new Set<string>([this.id]);
+      this.nbrs = [];
+      for (const p of message.peers) {
+        if (seen.has(p.id)) continue;
+        seen.add(p.id);
+        this.nbrs.push({ id: p.id, drift: p.d, kind: p.k ?? 'native' });
+      }
       return { kind: 'ok' };
     }
     if (message.type === 'sync') {

@@ -20,6 +20,7 @@
 import {
   MAX_FRAMES_BEFORE_PROOF,
   MAX_RELAYED_SESSIONS,
+  MAX_RELAYED_SESSIONS_PER_PEER,
   MAX_REMOTE_CANDIDATES,
   SIGNAL_TIMEOUT_MS,
 } from '../../main/model/limits.js';
@@ -97,6 +98,8 @@ class Session {
   pipe: SignalPipe | undefined;
   /** Relayed sessions: the relay, the session id and the far end as the relay proved it. */
   relay: { via: string; sid: string; from: string } | undefined;
+  /** The far end ended this relayed session (an `end` came): ours is not answered with another. */
+  relayEnded = false;
 
   constructor(
     readonly role: 'dialer' | 'acceptor',
@@ -252,7 +255,17 @@ export class BrowserTransport implements Transport {
       // Only a hello opens a session; anything else belongs to one that is gone.
       if (signal.end || signal.body?.type !== 'hello') return;
       if (signal.from === this.localId) return;
-      if (this.relayed.size >= MAX_RELAYED_SESSIONS) {
+      // Sessions others opened to us: one peer may hold only a few, and a hello beyond that gets no answer
+      // (answering each would spend our own relay budget on the sender's flood).
+      let inbound = 0;
+      let fromSender = 0;
+      for (const r of this.relayed.values()) {
+        if (r.role !== 'acceptor') continue;
+        inbound++;
+        if (r.relay!.from === signal.from) fromSender++;
+      }
+      if (fromSender >= MAX_RELAYED_SESSIONS_PER_PEER) return this.count('refused', 'too many relayed sessions from one peer');
+      if (inbound >= MAX_RELAYED_SESSIONS) {
         this.count('refused', 'too many relayed sessions');
         this.relaySend?.(signal.via, signal.from, signal.sid, { end: { code: SignalClose.full, reason: 'too many sessions' } });
         return;
@@ -262,7 +275,10 @@ export class BrowserTransport implements Transport {
       this.wireRelayPipe(s);
       this.startSession(s);
     }
-    if (signal.end) return this.onPipeClosed(s, signal.end.code, signal.end.reason);
+    if (signal.end) {
+      s.relayEnded = true; // the far end has gone: nothing to tell it
+      return this.onPipeClosed(s, signal.end.code, signal.end.reason);
+    }
     if (signal.body) this.onSignal(s, signal.body);
   }
 
@@ -274,7 +290,7 @@ export class BrowserTransport implements Transport {
         this.relaySend?.(r.via, r.from, r.sid, { body: frame });
       },
       close: (code, reason) => {
-        if (code !== 1000 || s.phase !== 'open') this.relaySend?.(r.via, r.from, r.sid, { end: { code, reason: closeReason(reason) } });
+        if (!s.relayEnded && (code !== 1000 || s.phase !== 'open')) this.relaySend?.(r.via, r.from, r.sid, { end: { code, reason: closeReason(reason) } });
         this.relayed.delete(`${r.via} ${r.from} ${r.sid}`);
       },
     };
