@@ -236,6 +236,27 @@ describe('nbrs lists', () => {
     for (const { node } of nodes) expect(node.status().heldOff.map((h) => h.id)).toContain(testId(9));
   });
 
+  it('a liar that sends many valid frames with every lie earns trust once a cycle at most, and is still cut off', async () => {
+    const network = new MemoryNetwork({ autoDeliver: false });
+    const clock = { now: 0 };
+    const nodes = Array.from({ length: 4 }, (_, i) => makeNode(network, i, [i - 2, 2 - i], { params: { alpha: 0.05, beta: 0.1, gamma: 0.001 }, now: () => clock.now }));
+    for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) await nodes[i]!.transport.dial(`node${j}:7710`);
+    const liar = rawPeer(network, 9);
+    for (let i = 0; i < 4; i++) await liar.transport.dial(`node${i}:7710`);
+    const say = (frame: object): void => {
+      for (const { node } of nodes) liar.transport.linkTo(node.id)?.send(JSON.stringify(frame));
+    };
+    say({ type: 'hello', v: 2, id: testId(9), name: 'liar', state: { drift: [1e5, 1e5], vu: 1, tc: 1 }, seq: 0 });
+    let seq = 0;
+    for (let c = 1; c <= 600; c++) {
+      for (let k = 0; k < 21; k++) say({ type: 'state', v: 2, seq: ++seq, drift: [1e5, 1e5], vu: 1, tc: 1 });
+      clock.now += 100;
+      for (const { node } of nodes) node.runCycle();
+      network.deliverAll();
+    }
+    for (const { node } of nodes) expect(node.status().heldOff.map((h) => h.id)).toContain(testId(9));
+  });
+
   it('are refused before hello and over MAX_NBRS_ENTRIES', async () => {
     const b = relayBench();
     const x = await b.tab(1);

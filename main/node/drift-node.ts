@@ -653,7 +653,11 @@ export class DriftNode {
   private handle(peer: PeerRecord, message: Message): void {
     const result = peer.apply(message, this.cycle);
     // Only the drift earns trust: a display-only list (nbrs) costs nothing to send, so it would let a liar buy back what its lies cost.
-    if ((result.kind === 'ok' || result.kind === 'hello') && !peer.outlier && message.type !== 'sync' && message.type !== 'nbrs') peer.trust.observe('fresh-message', this.now());
+    // At most one message a cycle earns trust (the rate TrustScore is calibrated for): a liar cannot outweigh its lies by sending more frames.
+    if ((result.kind === 'ok' || result.kind === 'hello') && !peer.outlier && message.type !== 'sync' && message.type !== 'nbrs' && peer.trustEarnedCycle !== this.cycle) {
+      peer.trustEarnedCycle = this.cycle;
+      peer.trust.observe('fresh-message', this.now());
+    }
     switch (result.kind) {
       case 'hello':
         this.sendFrame(peer, this.stateFrame());

@@ -63,6 +63,8 @@ export class PeerRecord {
   readonly rejectBurst = new RejectBurst();
   /** Our cycle when the current link opened (how long a peer has been with us, for the degree cap). */
   linkedAtCycle = 0;
+  /** Our cycle in which a message of this peer last earned trust (one a cycle at most). */
+  trustEarnedCycle = -1;
   /** W-MSR dropped this peer's value as a far outlier in our last cycle: its messages earn no trust. */
   outlier = false;
   /** Why this peer does not pull us right now, or null when it does (shown on the dashboard). */

@@ -97,9 +97,19 @@ async function join(): Promise<void> {
     if (e.level === 'warn' || e.level === 'error') console.warn(`lvs-node: ${e.message}`);
     else if (e.level === 'info') console.info(`lvs-node: ${e.message}`);
   });
+  // A page opened by a DNS name may be a DNS-rebinding page, so the node refuses its signaling (docs/security.md).
+  const byName = !/^(localhost|\[[0-9a-f:.]+\]|[0-9]{1,3}(\.[0-9]{1,3}){3})$/i.test(location.hostname);
   // The hub closes a session whose proof lacks its network key with that reason (docs/protocol.md "Private networks").
   const hubRefusal = setInterval(() => {
     const hub = tab.node.status().dialTargets.find((t) => t.address === location.host);
+    if (byName && hub?.lastError) {
+      clearInterval(hubRefusal);
+      showProblem(
+        `The node does not take joins from pages opened by a name (${location.hostname}): a guard against DNS rebinding. ` +
+          `Open this page by the node's IP address, or start the node with --allow-origin ${location.origin}.`,
+      );
+      return;
+    }
     const missing = hub?.lastError?.includes('network-key-missing') ?? false;
     const wrong = hub?.lastError?.includes('network-key-mismatch') ?? false;
     if (missing || wrong) {
