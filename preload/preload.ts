@@ -8,7 +8,7 @@
  * into one CommonJS file, dist/preload/preload.cjs.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { CHANNEL_OF, type Channel, type LvsApi, type NodeEventMessage, type RequestChannel, type Result } from '../main/bridge/api.js';
+import { CHANNEL_OF, DESKTOP_CHANNEL_OF, type Channel, type DesktopApi, type DesktopChannel, type LvsApi, type NodeEventMessage, type RequestChannel, type Result } from '../main/bridge/api.js';
 
 const EVENT_CHANNEL = 'lvs:event' satisfies Channel;
 
@@ -19,16 +19,18 @@ function messageOf(error: unknown): string {
 }
 
 /** Every call answers a Result, even when the main process refuses the request outright. */
-function invoke<T>(channel: RequestChannel, ...args: unknown[]): Promise<Result<T>> {
+function invoke<T>(channel: RequestChannel | DesktopChannel, ...args: unknown[]): Promise<Result<T>> {
   return (ipcRenderer.invoke(channel, ...args) as Promise<Result<T>>).catch((error: unknown) => ({ ok: false, error: messageOf(error) }));
 }
 
-const api: LvsApi = {
+const api: LvsApi & DesktopApi = {
   getStatus: () => invoke(CHANNEL_OF.getStatus),
   getSettings: () => invoke(CHANNEL_OF.getSettings),
   addPeer: (address) => invoke(CHANNEL_OF.addPeer, address),
   updateSettings: (patch) => invoke(CHANNEL_OF.updateSettings, patch),
   setPaused: (paused) => invoke(CHANNEL_OF.setPaused, paused),
+  exportIdentity: () => invoke(DESKTOP_CHANNEL_OF.exportIdentity),
+  importIdentity: () => invoke(DESKTOP_CHANNEL_OF.importIdentity),
   onEvent(listener) {
     if (typeof listener !== 'function') throw new TypeError('lvs.onEvent needs a function');
     // The IPC event object (sender, ports) stays here; the page gets the message only.

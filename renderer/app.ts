@@ -13,6 +13,7 @@ import { DiscoveryPanel } from './discovery-panel.js';
 import { shortId } from './format.js';
 import { withBlocked } from './held-off.js';
 import { HeldOffList } from './held-off-list.js';
+import { IdentityBackup } from './identity-backup.js';
 import { LoginPrompt } from './login.js';
 import { LogView } from './log-view.js';
 import { DashboardModel } from './model.js';
@@ -97,6 +98,7 @@ function start(): void {
   const settings = new SettingsForm(api, model, scheduleRender);
   const pause = new PauseButton(api, model, (level, message) => model.addLog(level, message, Date.now()), scheduleRender);
   const copy = new CopyId();
+  new IdentityBackup(api);
   byId('empty-add-link', HTMLAnchorElement).addEventListener('click', (e) => {
     e.preventDefault();
     addPeer.focus();

@@ -138,6 +138,25 @@ describe('request channels', () => {
   });
 });
 
+describe('desktop-only channels (identity backup)', () => {
+  it('are registered only with their handlers, answer only our top frame, and take no arguments', async () => {
+    expect(fake.handlers.has('lvs:export-identity')).toBe(false);
+    wiring.dispose();
+    const calls: string[] = [];
+    wiring = wireIpc(service, () => current as never, () => {}, {
+      'lvs:export-identity': async () => (calls.push('export'), { ok: true, value: null }),
+      'lvs:import-identity': async () => (calls.push('import'), { ok: true, value: null }),
+    });
+    expect(await invoke('lvs:export-identity', fromTop())).toEqual({ ok: true, value: null });
+    expect(await invoke('lvs:import-identity', fromTop(), 'x')).toEqual({ ok: false, error: 'lvs:import-identity takes no arguments' });
+    await expect(invoke('lvs:import-identity', fromTop({ senderFrame: { ...window.contents.mainFrame, url: 'https://evil.example/x' } }))).rejects.toThrow(/not ours/);
+    expect(calls).toEqual(['export']);
+    wiring.dispose();
+    expect(fake.handlers.size).toBe(0);
+    wiring = wireIpc(service, () => current as never);
+  });
+});
+
 describe('sender checks', () => {
   const cases: [string, () => ReturnType<typeof fromTop>, RegExp][] = [
     ['a subframe of our page', () => fromTop({ senderFrame: frame('lvs://app/index.html', 2, window.contents.mainFrame) }), /not sent by the top frame/],

@@ -39,22 +39,22 @@ vi.mock('electron', () => {
   return { ipcRenderer, contextBridge, default: { ipcRenderer, contextBridge } };
 });
 
-import { CHANNEL_OF, type LvsApi, type NodeEventMessage } from '../main/bridge/api.js';
+import { CHANNEL_OF, DESKTOP_CHANNEL_OF, type DesktopApi, type LvsApi, type NodeEventMessage } from '../main/bridge/api.js';
 
-let api: LvsApi;
+let api: LvsApi & DesktopApi;
 let ipcRenderer: unknown;
 
 beforeAll(async () => {
   await import('../preload/preload.js');
   ipcRenderer = (await import('electron')).ipcRenderer;
   expect(fake.exposed).toHaveLength(1);
-  api = fake.exposed[0]![1] as LvsApi;
+  api = fake.exposed[0]![1] as LvsApi & DesktopApi;
 });
 
 describe('preload', () => {
   it('exposes one object, window.lvs, with exactly the LvsApi methods', () => {
     expect(fake.exposed.map(([key]) => key)).toEqual(['lvs']);
-    expect(Object.keys(api).sort()).toEqual([...Object.keys(CHANNEL_OF), 'onEvent'].sort());
+    expect(Object.keys(api).sort()).toEqual([...Object.keys(CHANNEL_OF), ...Object.keys(DESKTOP_CHANNEL_OF), 'onEvent'].sort());
     for (const value of Object.values(api)) {
       expect(typeof value).toBe('function');
       expect(value).not.toBe(ipcRenderer);
@@ -68,8 +68,10 @@ describe('preload', () => {
     ['addPeer', ['10.0.0.2:7710'], 'lvs:add-peer'],
     ['updateSettings', [{ cycleMs: 120 }], 'lvs:update-settings'],
     ['setPaused', [true], 'lvs:set-paused'],
+    ['exportIdentity', [], 'lvs:export-identity'],
+    ['importIdentity', [], 'lvs:import-identity'],
   ] as const)('%s invokes %s with its arguments', async (method, args, channel) => {
-    expect(CHANNEL_OF[method]).toBe(channel);
+    expect({ ...CHANNEL_OF, ...DESKTOP_CHANNEL_OF }[method]).toBe(channel);
     fake.invokes.length = 0;
     const call = api[method] as (...a: unknown[]) => Promise<unknown>;
     const result = await call(...args);

@@ -22,6 +22,27 @@ export const CHANNELS = [
 ] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/**
+ * Operations only the desktop app offers: they open the system's file
+ * dialogs in the main process, so the key never passes through the page.
+ * The preload exposes them; a browser dashboard has none.
+ */
+export const DESKTOP_CHANNELS = ['lvs:export-identity', 'lvs:import-identity'] as const;
+export type DesktopChannel = (typeof DESKTOP_CHANNELS)[number];
+
+/** The desktop app's extra methods on window.lvs (docs/store.md, "Moving a node to another machine"). */
+export interface DesktopApi {
+  /** Asks where to save, then writes this node's identity there; null when the user cancelled. */
+  exportIdentity(): Promise<Result<{ file: string } | null>>;
+  /** Asks for a backup file and confirmation, then imports it and restarts the app; null when cancelled. */
+  importIdentity(): Promise<Result<{ id: string } | null>>;
+}
+
+export const DESKTOP_CHANNEL_OF = {
+  exportIdentity: 'lvs:export-identity',
+  importIdentity: 'lvs:import-identity',
+} as const satisfies Record<keyof DesktopApi, DesktopChannel>;
+
 /** Calls the renderer may make; the event channel flows the other way. */
 export type RequestChannel = Exclude<Channel, 'lvs:event'>;
 

@@ -10,7 +10,7 @@
  * never throws: a bad payload gets `{ ok: false, error }` and changes nothing.
  */
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { CHANNELS, type Channel, type NodeEventMessage, type RequestChannel, type Result } from '../bridge/api.js';
+import { CHANNELS, DESKTOP_CHANNELS, type Channel, type DesktopChannel, type NodeEventMessage, type RequestChannel, type Result } from '../bridge/api.js';
 import { isRequestChannel } from '../bridge/payloads.js';
 import type { NodeService } from '../bridge/service.js';
 import { isAppUrl } from './protocol.js';
@@ -25,6 +25,9 @@ export const EVENT_CHANNEL = 'lvs:event' satisfies Channel;
 const SENT_WHILE_HIDDEN: ReadonlySet<NodeEventMessage['type']> = new Set(['log', 'peer', 'settings', 'paused']);
 
 export type NodeServiceDoor = Pick<NodeService, 'handle' | 'subscribe'>;
+
+/** The desktop-only operations (main/electron/identity-dialogs.ts); they take no arguments. */
+export type DesktopHandlers = Record<DesktopChannel, () => Promise<Result<unknown>>>;
 
 export interface IpcWiring {
   /** Requests refused because of their sender, by reason. */
@@ -64,24 +67,35 @@ export function wireIpc(
   service: NodeServiceDoor,
   getWindow: () => BrowserWindow | null,
   log: (message: string) => void = () => {},
+  desktop: DesktopHandlers | null = null,
 ): IpcWiring {
   const dropped = new Map<string, number>();
   const requestChannels = CHANNELS.filter(isRequestChannel);
 
-  const answer = (channel: RequestChannel, event: IpcMainInvokeEvent, args: unknown[]): Result<unknown> => {
+  const refuseStranger = (channel: Channel | DesktopChannel, event: IpcMainInvokeEvent): void => {
     const problem = senderProblem(event, getWindow());
-    if (problem !== null) {
-      const count = (dropped.get(problem) ?? 0) + 1;
-      dropped.set(problem, count);
-      // First of each kind only: a hostile page must not be able to flood the log.
-      if (count === 1) log(`refused an IPC request on ${channel}: ${problem}`);
-      throw new Error(`${channel} refused: ${problem}`);
-    }
+    if (problem === null) return;
+    const count = (dropped.get(problem) ?? 0) + 1;
+    dropped.set(problem, count);
+    // First of each kind only: a hostile page must not be able to flood the log.
+    if (count === 1) log(`refused an IPC request on ${channel}: ${problem}`);
+    throw new Error(`${channel} refused: ${problem}`);
+  };
+  const answer = (channel: RequestChannel, event: IpcMainInvokeEvent, args: unknown[]): Result<unknown> => {
+    refuseStranger(channel, event);
     return service.handle(channel, args);
   };
 
   for (const channel of requestChannels) {
     ipcMain.handle(channel, (event, ...args: unknown[]) => answer(channel, event, args));
+  }
+  const desktopChannels = desktop ? DESKTOP_CHANNELS : [];
+  for (const channel of desktopChannels) {
+    ipcMain.handle(channel, (event, ...args: unknown[]) => {
+      refuseStranger(channel, event);
+      if (args.length !== 0) return { ok: false, error: `${channel} takes no arguments` };
+      return desktop![channel]();
+    });
   }
 
   const unsubscribe = service.subscribe((message) => {
@@ -96,7 +110,7 @@ export function wireIpc(
     dropped,
     dispose() {
       unsubscribe();
-      for (const channel of requestChannels) ipcMain.removeHandler(channel);
+      for (const channel of [...requestChannels, ...desktopChannels]) ipcMain.removeHandler(channel);
     },
   };
 }

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { app, dialog, type BrowserWindow } from 'electron';
 import type { RunOptions } from '../headless/cli-args.js';
 import { runNode, type RunningNode } from '../headless/run-node.js';
+import { identityDialogs } from './identity-dialogs.js';
 import { SHUTDOWN_DEADLINE_MS } from '../model/limits.js';
 import { ListenError } from '../server/http-server.js';
 import type { Settings } from '../store/schema.js';
@@ -185,7 +186,21 @@ async function start(): Promise<void> {
   }
   running = started;
   const service = running.service;
-  ipc = wireIpc(service, () => mainWindow, (message) => say(message, 'warn'));
+  const dataDir = app.getPath('userData');
+  const backup = identityDialogs({
+    dataDir,
+    nodeId: () => started.node.id,
+    window: () => mainWindow,
+    stopNode: async () => {
+      await stopEverything();
+      running = null;
+    },
+    relaunch: () => {
+      app.relaunch();
+      app.exit(0);
+    },
+  });
+  ipc = wireIpc(service, () => mainWindow, (message) => say(message, 'warn'), backup);
   tray = createTray({
     service,
     loginItem: createLoginItem(),
