@@ -21,6 +21,8 @@ const browserBundle = (entry, outfile) =>
     format: 'esm',
     platform: 'browser',
     target: 'chrome120',
+    // Phones on the LAN load these (the /join page, a --ui-public dashboard): small, with source maps for debugging.
+    minify: true,
     sourcemap: true,
     logLevel: 'warning',
   });
