@@ -593,3 +593,40 @@ export const DEMO_MIN_DEGREE = 3;
 /** At most this many: the default maxPeers of a real node is 8; 12 leaves room to see what more links do. */
 export const DEMO_MAX_DEGREE = 12;
 export const DEMO_DEFAULT_DEGREE = 6;
+// ------------------------------------------------------------- Network memory in the node (issue 12, main/node/network-memory.ts)
+
+/**
+ * The refresh interval grows with the network: an owner re-signs every
+ * max(RECORD_REFRESH_MS, known nodes x RECORD_REFRESH_MS_PER_NODE), so each
+ * node receives about 1000 / RECORD_REFRESH_MS_PER_NODE = 2 refreshed
+ * records a second whatever N is (30 s up to 60 nodes, 50 s at 100, 34 min
+ * at a full book), and the gossip's bytes per node stay bounded (BENCHMARKS.md).
+ */
+export const RECORD_REFRESH_MS_PER_NODE = 500;
+/** Stale after this many missed refreshes, dropped after this many (2 min and 10 min at the 30 s refresh). */
+export const RECORD_STALE_REFRESHES = 4;
+export const RECORD_DROP_REFRESHES = 20;
+/**
+ * When its links or its name change, a node re-signs its record at once,
+ * but not sooner than this after the last one (nor than a third of the
+ * refresh interval): link churn must not turn into a record flood.
+ */
+export const RECORD_CHANGE_MIN_MS = 10_000;
+/** The shard map (who holds which copies) is rebuilt from the known ids at most this often, and only when they changed. */
+export const SHARD_REBUILD_MS = 10_000;
+/**
+ * A node started without state (cycle 0) asks its peers for its own record
+ * and waits this long after its first peer that speaks the memory before it
+ * gives up and signs a record of its own.
+ */
+export const RESTORE_WAIT_MS = 10_000;
+/** Copies of its own record that arrive within this long of the first one are compared: the newest is adopted. */
+export const RESTORE_GATHER_MS = 1000;
+/**
+ * Copies read from the store stay held this long after the first peer that
+ * speaks the memory linked, whatever the (still partial) shard map says:
+ * long enough to learn the network before letting any go.
+ */
+export const SHARD_SETTLE_MS = 60_000;
+/** Held copies kept in the store: the map gives a node at most SHARD_LOAD_FACTOR x R = 6; the rest is room while the map settles. */
+export const MAX_STORED_COPIES = 64;
