@@ -614,6 +614,8 @@ export const RECORD_DROP_REFRESHES = 20;
 export const RECORD_CHANGE_MIN_MS = 10_000;
 /** The shard map (who holds which copies) is rebuilt from the known ids at most this often, and only when they changed. */
 export const SHARD_REBUILD_MS = 10_000;
+/** ...but a book of at most this many ids (a map of 65,000 hashes, well under a millisecond) is mapped again within two gossip rounds of a change. */
+export const SHARD_QUICK_REBUILD_MAX = 256;
 /**
  * A node started without state (cycle 0) asks its peers for its own record
  * and waits this long after its first peer that speaks the memory before it

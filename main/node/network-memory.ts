@@ -25,6 +25,7 @@ import {
   RECORD_STALE_REFRESHES,
   RESTORE_GATHER_MS,
   RESTORE_WAIT_MS,
+  SHARD_QUICK_REBUILD_MAX,
   SHARD_REBUILD_MS,
   SHARD_SETTLE_MS,
 } from '../model/limits.js';
@@ -101,6 +102,7 @@ export class NetworkMemory {
   #map: ShardMap | null = null;
   #mapKey = '';
   #rebuiltAt = -Infinity;
+  #mappedSize = 0;
   #exchanges = 0;
   #restore: RestoreState;
   #restoreDeadline: number | null = null;
@@ -177,7 +179,9 @@ export class NetworkMemory {
     this.book.expire(now);
     this.#advanceRestore(now);
     this.#refreshOwn(now);
-    if (now - this.#rebuiltAt >= SHARD_REBUILD_MS) this.#rebuild(now);
+    // A small book is cheap to map (O(N^2) hashes): then a change is mapped within two rounds, not ten seconds.
+    const since = now - this.#rebuiltAt;
+    if (since >= SHARD_REBUILD_MS || (this.book.size !== this.#mappedSize && this.book.size <= SHARD_QUICK_REBUILD_MAX && since >= 2 * this.#intervalMs)) this.#rebuild(now);
     const peers = this.#host.memoryPeers();
     if (peers.length === 0) return;
     const peer = peers[Math.floor(this.#random() * peers.length)]!;
@@ -327,6 +331,7 @@ export class NetworkMemory {
   /** The shard map from the ids we know, the copies we hold, and the lifetimes for the known N. */
   #rebuild(now: number): void {
     this.#rebuiltAt = now;
+    this.#mappedSize = this.book.size;
     const known = this.book.known(now);
     const ids = known.map((k) => k.record.id);
     if (!ids.includes(this.#host.selfId)) ids.push(this.#host.selfId);
