@@ -251,7 +251,13 @@ describe('network memory across stops, restarts and a lost state (node processes
       // D's identity is backed up; D stops. A saw it leave: offline. B and C, holders not linked to it, still show it.
       const backup = path.join(dirs[3]!.path, '..', `${path.basename(dirs[3]!.path)}-identity.json`);
       cleanups.push(() => fs.rmSync(backup, { force: true }));
-      const lastRecord = await waitFor('D\'s record as A holds it', () => knownBy(a, d.id));
+      // The record to continue from is one D signed once linked and converged (its first one, signed at start, had neither).
+      const lastRecord = await waitFor('a record of D, linked and converged, held by A', async () => {
+        const k = await knownBy(a, d.id);
+        const own = (await a.status()).state.drift;
+        return k && k.peers.includes(a.id) && Math.hypot(k.drift[0] - own[0], k.drift[1] - own[1]) < 0.5 ? k : null;
+      }, 60_000);
+      for (const p of [b, c]) await waitFor(`${p.id} to hold that record`, async () => ((await knownBy(p, d.id))?.seq ?? 0) >= lastRecord.seq);
       d.child.kill('SIGINT');
       expect(await d.exited).toBe(0);
       expect(await identityCommand(['export', backup, '--data-dir', dirs[3]!.path])).toBe(0);
