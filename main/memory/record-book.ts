@@ -7,7 +7,7 @@
  * send.
  *
  * One exchange, started by A with a random linked peer B every
- * GOSSIP_INTERVAL_MS (docs/protocol.md "Network memory (draft)"):
+ * GOSSIP_INTERVAL_MS (docs/protocol.md "Network memory"):
  *
  *   A -> B  digest: (id, seq) of A's hot records and of one page of A's
  *           book (an id range; the pages rotate, so every record is
