@@ -242,6 +242,11 @@ export class DriftNode {
     return this.dialer.remove(address);
   }
 
+  /** The network memory, when the node runs it (benchmarks read its book directly; a UI reads status().network). */
+  get networkMemory(): NetworkMemory | null {
+    return this.memory;
+  }
+
   /** Whether `peerId` has an open link that counts (not one we are dropping). */
   isLinked(peerId: string): boolean {
     const peer = this.peers.get(peerId);
