@@ -529,14 +529,15 @@ export const MAX_RECORD_PEERS = 16;
 export const MAX_KNOWN_NODES = 4096;
 /**
  * An owner signs a fresh record at least this often (and at once when its
- * peers or name change). Every node hears every refresh, so this sets the
- * gossip's cost: about N / 30 records a second reach each node
- * (BENCHMARKS.md, row 21).
+ * peers or name change). Every node hears every refresh, so at this
+ * interval N / 30 records a second would reach each node: beyond 60 known
+ * nodes the interval grows with N (RECORD_REFRESH_MS_PER_NODE), and the
+ * stale and drop times below with it (BENCHMARKS.md, row 21).
  */
 export const RECORD_REFRESH_MS = 30_000;
-/** A record not refreshed for this long is shown stale: its owner has missed four refreshes. */
+/** A record not refreshed for this long is shown stale: its owner has missed four refreshes (at 30 s; RECORD_STALE_REFRESHES). */
 export const RECORD_STALE_MS = 120_000;
-/** ...and after this long it is dropped (kept only by its holders, as a copy), and no longer gossiped. */
+/** ...and after this long it is dropped (kept only by its holders, as a copy), and no longer gossiped (at least; RECORD_DROP_REFRESHES). */
 export const RECORD_DROP_MS = 10 * 60_000;
 /** A holder keeps the copy of a node that went quiet this long, so the node can restore from it after a long outage. */
 export const COPY_KEEP_MS = 7 * 24 * 60 * 60_000;
@@ -622,8 +623,12 @@ export const SHARD_QUICK_REBUILD_MAX = 256;
  * gives up and signs a record of its own.
  */
 export const RESTORE_WAIT_MS = 10_000;
-/** Copies of its own record that arrive within this long of the first one are compared: the newest is adopted. */
-export const RESTORE_GATHER_MS = 1000;
+/**
+ * Copies of its own record that arrive within this long of the first one
+ * are compared: the newest is adopted. Every peer is asked as it says
+ * hello, so their answers come within a round trip of each other.
+ */
+export const RESTORE_GATHER_MS = 250;
 /**
  * Copies read from the store stay held this long after the first peer that
  * speaks the memory linked, whatever the (still partial) shard map says:

@@ -145,6 +145,8 @@ export class DriftNode {
   private signalInbox: ((signal: RelayedSignal) => void) | null = null;
   /** The network memory, when the node runs it (main/node/network-memory.ts). */
   private readonly memory: NetworkMemory | null;
+  /** A restoring node took its first peer's drift while it waits for its copy (standWith). */
+  private standsProvisionally = false;
 
   constructor(options: DriftNodeOptions) {
     this.id = options.id;
@@ -671,6 +673,7 @@ export class DriftNode {
       case 'hello':
         this.sendFrame(peer, this.stateFrame());
         this.peerEvent('hello', peer, `hello from ${peer.name || peer.id}`);
+        if (this.memory?.waitingForCopy && !this.standsProvisionally && peer.replica) this.standWith(peer.replica);
         if (peer.speaksMemory) this.memory?.peerReady(peer.id);
         return;
       case 'sync-requested':
@@ -732,6 +735,18 @@ export class DriftNode {
       restore: (state) => this.restoreFrom(state),
       log: (level, message) => this.log(level, message),
     };
+  }
+
+  /**
+   * A node waiting for the copy of its record stands where its first peer
+   * stands until the copy comes: its starting drift (a fresh [0, 0]) would
+   * otherwise pull its peers away for the second the restore takes.
+   */
+  private standWith(drift: readonly [number, number]): void {
+    this.standsProvisionally = true;
+    this.drift = [drift[0], drift[1]];
+    const snapshot = this.stateFrame();
+    for (const peer of this.peers.values()) if (peer.link && !peer.leaving) this.sendFrame(peer, snapshot);
   }
 
   /**

@@ -141,6 +141,11 @@ export class NetworkMemory {
     this.#save();
   }
 
+  /** Started without state and still waiting for a copy of our record. */
+  get waitingForCopy(): boolean {
+    return this.#restore === 'waiting';
+  }
+
   /** A peer that speaks the memory said hello. A node waiting for its own record asks it at once. */
   peerReady(peerId: string): void {
     if (this.#stopped) return;
@@ -275,7 +280,13 @@ export class NetworkMemory {
     if (!copy) return;
     // Whatever happens, our next record must be newer than any copy of us out there.
     this.#lastSeq = Math.max(this.#lastSeq, copy.record.seq);
-    if (this.#restore === 'waiting') this.#firstCopyAt ??= now;
+    if (this.#restore !== 'waiting' || this.#firstCopyAt !== null) return;
+    this.#firstCopyAt = now;
+    // Adopt as soon as the gathering ends, not at the next round.
+    const timer = setTimeout(() => {
+      if (!this.#stopped) this.#advanceRestore(this.#host.now());
+    }, RESTORE_GATHER_MS + 5); // a timer may fire a millisecond early
+    unref(timer);
   }
 
   #advanceRestore(now: number): void {
@@ -297,6 +308,7 @@ export class NetworkMemory {
     this.#host.restore({ drift: [r.drift[0], r.drift[1]], tc: r.tc, cycle: r.cycle });
     this.#host.log('info', `network memory: continuing from the copy of this node's record (seq ${r.seq}, cycle ${r.cycle}, drift [${r.drift[0]}, ${r.drift[1]}], signed ${Math.round(copy.ageMs / 1000)} s ago)`);
     this.#signedAt = -Infinity;
+    this.#refreshOwn(this.#host.now());
   }
 
   /** Signs our record when the refresh is due, or when our links or name changed (not sooner than RECORD_CHANGE_MIN_MS). */
