@@ -24,6 +24,7 @@ import { refreshInterval } from '../main/node/network-memory.js';
 import { FEATURE_MEMORY } from '../main/protocol/messages.js';
 import { MemoryNetwork, MemoryTransport } from '../main/transport/memory.js';
 import type { Link } from '../main/transport/transport.js';
+import type { HandshakeCrypto } from '../main/protocol/handshake.js';
 import { WebRtcTransport } from '../main/transport/webrtc.js';
 import { authFor, testIds } from './helpers/identities.js';
 import { CLI, killAll, startNode, tempDir, waitFor, type NodeProcess } from './helpers/node-process.js';
@@ -213,6 +214,43 @@ describe('who gets the gossip, and how often records refresh', () => {
     expect(hello.feat).toContain(FEATURE_MEMORY);
     await waitFor('ten digests to the memory peer', () => mem.frames.filter((f) => f.startsWith('{"type":"mdig"')).length >= 10);
     expect(plain.frames.filter((f) => /^\{"type":"m(dig|rec|want)"/.test(f))).toEqual([]);
+  });
+
+  it('signs and checks through a crypto that answers with promises (as a browser node\'s WebCrypto does)', async () => {
+    const network = new MemoryNetwork();
+    const ids = testIds(2) as [string, string];
+    const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 2));
+    const asyncCrypto = (id: string): HandshakeCrypto => {
+      const sync = authFor(id);
+      return {
+        ...sync,
+        sign: async (message) => later(await sync.sign(message)),
+        verify: async (key, message, signature) => later(await sync.verify(key, message, signature)),
+        idOf: async (key) => later(await sync.idOf(key)),
+      };
+    };
+    const nodes = ids.map((id, i) => {
+      const node = new DriftNode({
+        id,
+        name: `async${i}`,
+        transport: new MemoryTransport(network, id, `async${i}:7710`),
+        params: { alpha: 0, beta: 0.1, gamma: 0 },
+        cycleMs: 100,
+        maxPeers: 8,
+        initial: { drift: [i, -i], vu: 1, tc: 1, cycle: 0 },
+        // The real interval: a peer's requests beyond 2 a second are refused as too frequent (and cost it trust).
+        memory: { crypto: asyncCrypto(id) },
+      });
+      cleanups.push(() => node.stop());
+      node.start();
+      return node;
+    });
+    nodes[0]!.addPeer('async1:7710');
+    for (const [i, node] of nodes.entries()) {
+      const other = ids[1 - i]!;
+      await waitFor(`node ${i} to know the other`, () => node.status().network!.nodes.find((k) => k.id === other));
+    }
+    expect(nodes[0]!.status().network!.refusals).toEqual({});
   });
 
   it('stretches the refresh interval with the known nodes: 30 s up to 60 nodes, then 0.5 s per node', () => {
