@@ -66,11 +66,15 @@ export class Cluster {
   recordLatency = false;
   /** Per-link dial durations in ms. */
   dialMs = [];
+  /** With countBytes: bytes of frames sent, by message type (all nodes). */
+  countBytes = false;
+  bytesByType = new Map();
   sent = new Map();
 
   /**
-   * @param opts {n, params, weights, cycleMs, initial(i) -> [x,y], seed, maxPeers, first}: nodes get the global
-   * indices first .. first+n-1 (a cluster spread over processes), which pick their start and PRNG seed.
+   * @param opts {n, params, weights, cycleMs, initial(i) -> [x,y], seed, maxPeers, first, memory}: nodes get the global
+   * indices first .. first+n-1 (a cluster spread over processes), which pick their start and PRNG seed; with
+   * `memory` ({gossipIntervalMs?}), every node runs the network memory.
    */
   async start(opts) {
     const { n, params, weights = 'seed', cycleMs = 100, initial = () => [0, 0], seed = 1, first = 0 } = opts;
@@ -89,6 +93,7 @@ export class Cluster {
         initial: { drift: initial(i), vu: 1, tc: 1, cycle: 0 },
         random: seededRandom(seed * 100_003 + i),
         weights,
+        ...(opts.memory ? { memory: { crypto: auth, ...opts.memory } } : {}),
       });
       const http = await startHttpServer({
         host: '127.0.0.1',
@@ -101,7 +106,7 @@ export class Cluster {
         // Every node here dials from 127.0.0.1: per-address limits would act as global ones (the global caps stay).
         perAddressLimits: false,
       });
-      this.nodes.push({ id, node, transport, http, index: i });
+      this.nodes.push({ id, auth, node, transport, http, index: i });
     }
     return this;
   }
@@ -118,6 +123,10 @@ export class Cluster {
         onLink: (link) => {
           const send = link.send.bind(link);
           link.send = (frame) => {
+            if (this.countBytes) {
+              const type = /^\{"type":"([a-z]+)"/.exec(frame)?.[1] ?? 'other';
+              this.bytesByType.set(type, (this.bytesByType.get(type) ?? 0) + frame.length);
+            }
             if (this.recordLatency && frame.startsWith(SDM_PREFIX)) this.sent.set(`${localId}>${link.peerId}:${seqOf(frame)}`, performance.now());
             return send(frame);
           };

@@ -2,10 +2,14 @@
 // how many gossip rounds a new record needs to reach 99% of N nodes (push-pull with one random
 // linked peer per round, on a random regular graph), next to the push-pull expectation
 // log2(N) + ln(ln N); the gossip's bytes per node per second next to the drift frames' own; and the
-// shard map's balance and movement. Rows 20-22 of BENCHMARKS.md. No network.
+// shard map's balance and movement. Then the same with real nodes (bench/cluster.mjs: DriftNode over
+// WebRTC on loopback, one process) at N = 20, 50, 100: rounds to 99%, gossip bytes next to drift
+// bytes, and the time a node that lost its state takes to continue from its copy. Rows 20-23 of
+// BENCHMARKS.md.
 //
-//   npm run -s build && node bench/memory.mjs [--quick] [--write]
-//     --quick   N = 10,000 only for the dissemination (the full run adds N = 100,000), ~30 s
+//   npm run -s build && node bench/memory.mjs [--quick] [--no-real] [--write]
+//     --quick   N = 10,000 only for the dissemination (the full run adds N = 100,000), real nodes N = 20 only
+//     --no-real the simulator rows only (no network, ~1 min)
 //     --write   also put the table into BENCHMARKS.md, between its network-memory markers
 //   Without --write a run writes out/bench/memory.json and out/bench/memory.md only.
 //   import { memoryRows } from './memory.mjs'; memoryRows(results, { quick })   (for bench/run.mjs)
@@ -15,13 +19,18 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../dist/main/model/prng.js';
-import { randomRegularGraph } from '../dist/main/sim/graph.js';
+import { edgesOf, randomRegularGraph } from '../dist/main/sim/graph.js';
+import { refreshInterval } from '../dist/main/node/network-memory.js';
+import { DriftNode } from '../dist/main/node/drift-node.js';
+import { WebRtcTransport } from '../dist/main/transport/webrtc.js';
+import { startHttpServer } from '../dist/main/server/http-server.js';
+import { Cluster } from './cluster.mjs';
 import { encodeMessage } from '../dist/main/protocol/messages.js';
 import { RecordBook } from '../dist/main/memory/record-book.js';
 import { assumeVerified, nextSeq } from '../dist/main/memory/record.js';
 import { digestFrame, recordsFrame, wantFrame } from '../dist/main/memory/frames.js';
 import { ShardMap } from '../dist/main/memory/shard-map.js';
-import { GOSSIP_INTERVAL_MS, MAX_KNOWN_NODES, RECORD_REFRESH_MS, SHARD_REPLICAS } from '../dist/main/model/limits.js';
+import { GOSSIP_INTERVAL_MS, MAX_KNOWN_NODES, RECORD_CHANGE_MIN_MS, RECORD_DROP_MS, RECORD_DROP_REFRESHES, RECORD_STALE_REFRESHES, SHARD_REPLICAS } from '../dist/main/model/limits.js';
 import { fmt, load, Results } from './lib.mjs';
 import { BENCHMARKS_MD, OUT_DIR, ROOT } from './output.mjs';
 
@@ -117,7 +126,8 @@ function dissemination(n, seed) {
 function steadyGossip(n, seconds, seed) {
   const g = randomRegularGraph(n, 6, seed);
   const nextId = idMaker(seed);
-  const books = Array.from({ length: n }, () => new RecordBook({ selfId: nextId() }));
+  const refreshMs = refreshInterval(n);
+  const books = Array.from({ length: n }, () => new RecordBook({ selfId: nextId(), staleMs: RECORD_STALE_REFRESHES * refreshMs, dropMs: Math.max(RECORD_DROP_MS, RECORD_DROP_REFRESHES * refreshMs) }));
   const seqs = books.map(() => 0);
   const names = books.map((_, i) => `node-${i}`);
   const refresh = (i, now) => {
@@ -131,7 +141,7 @@ function steadyGossip(n, seconds, seed) {
   const random = seededRandom(seed + 2);
   let bytes = 0;
   const rounds = Math.round((seconds * 1000) / GOSSIP_INTERVAL_MS);
-  const refreshRounds = RECORD_REFRESH_MS / GOSSIP_INTERVAL_MS;
+  const refreshRounds = Math.round(refreshMs / GOSSIP_INTERVAL_MS);
   for (let r = 1; r <= rounds; r++) {
     const now = start + r * GOSSIP_INTERVAL_MS;
     books.forEach((_, i) => {
@@ -146,7 +156,7 @@ function steadyGossip(n, seconds, seed) {
     if (b.size === n) complete++;
     for (const [i, o] of books.entries()) lag += seqs[i] - (b.get(o.selfId)?.seq ?? 0) > 0 ? 1 : 0;
   }
-  return { bytesPerNodePerSecond: bytes / n / seconds, complete: complete / n, behind: lag / (n * n), refusals: books.reduce((s, b) => s + Object.values(b.refusals()).reduce((x, y) => x + y, 0), 0), end };
+  return { refreshMs, bytesPerNodePerSecond: bytes / n / seconds, complete: complete / n, behind: lag / (n * n), refusals: books.reduce((s, b) => s + Object.values(b.refusals()).reduce((x, y) => x + y, 0), 0), end };
 }
 
 /** A node's drift frames per second: one sdm (with entropy) per peer per cycle at 10 Hz, k peers. */
@@ -201,17 +211,131 @@ export function memoryRows(results, { quick = false } = {}) {
     });
     results.add(20, `dissemination N=${n.toLocaleString('en')} k=${K}: rounds until every node holds it`, 'rounds', d.toAll, null, {});
   }
-  for (const n of [20, 100]) {
+  for (const n of quick ? [20, 100] : [20, 100, 1000]) {
     const seconds = quick ? 60 : 120;
     const s = steadyGossip(n, seconds, 300 + n);
     const k = Math.min(6, n - 1);
-    results.add(21, `gossip bytes per node per second, N=${n}, steady (refresh every ${RECORD_REFRESH_MS / 1000} s, one exchange per ${GOSSIP_INTERVAL_MS / 1000} s)`, 'B/s', s.bytesPerNodePerSecond, null, {
+    results.add(21, `gossip bytes per node per second, N=${n}, steady (refresh every ${s.refreshMs / 1000} s = max(30 s, N x 0.5 s), one exchange per ${GOSSIP_INTERVAL_MS / 1000} s)`, 'B/s', s.bytesPerNodePerSecond, null, {
       baseline: driftBytesPerSecond(k),
       baselineName: `drift sdm frames of a node with ${k} peers at 10 Hz (B/s)`,
     });
     results.add(21, `network view N=${n} after ${seconds} s: share of nodes that know every node`, 'fraction', s.complete, '>= 1', { behind: s.behind, refusals: s.refusals });
   }
   shardRows(results, 10_000);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what, check, timeoutMs) {
+  const end = performance.now() + timeoutMs;
+  while (performance.now() < end) {
+    if (check()) return true;
+    await sleep(50);
+  }
+  console.log(`  memory bench: ${what} did not happen within ${timeoutMs / 1000} s`);
+  return false;
+}
+
+/**
+ * N real nodes (bench/cluster.mjs: DriftNode + WebRtcTransport on loopback, one process) on a random
+ * 6-regular graph, all running the network memory at its real intervals. Measures: rounds (gossip
+ * intervals of wall time) until 99% of the nodes hold a record one node just signed; the gossip's bytes
+ * per node per second next to the drift frames' own over `steadySeconds`; and, at the first N, the time
+ * a node that lost its state takes to continue from its copy.
+ */
+async function realNodes(results, n, { steadySeconds, restore }) {
+  const k = Math.min(6, n - 1);
+  const cluster = await new Cluster().start({ n, params: { alpha: 0.05, beta: 0.1, gamma: 0.001 }, cycleMs: 100, memory: {}, maxPeers: 8 });
+  try {
+    await cluster.link(edgesOf(randomRegularGraph(n, k, 40 + n)));
+    await cluster.startAll(GOSSIP_INTERVAL_MS);
+    const books = () => cluster.nodes.map(({ node }) => node.networkMemory.book);
+    await until(`every node to know all ${n}`, () => books().every((b) => b.size >= n), 120_000);
+    // Steady state: bytes by frame type over a window, with every record refreshing on its own clock.
+    cluster.countBytes = true;
+    cluster.bytesByType.clear();
+    const t0 = performance.now();
+    await sleep(steadySeconds * 1000);
+    const seconds = (performance.now() - t0) / 1000;
+    cluster.countBytes = false;
+    const gossip = ['mdig', 'mrec', 'mwant'].reduce((sum, t) => sum + (cluster.bytesByType.get(t) ?? 0), 0);
+    const drift = ['sdm', 'ep', 'state'].reduce((sum, t) => sum + (cluster.bytesByType.get(t) ?? 0), 0);
+    results.add(21, `real nodes N=${n} k=${k} (WebRTC, one process): gossip bytes per node per second, steady over ${Math.round(seconds)} s`, 'B/s', gossip / n / seconds, null, {
+      baseline: drift / n / seconds,
+      baselineName: 'drift frames (sdm, state) of the same nodes, same window (B/s)',
+    });
+    // Dissemination: node 0 renames itself (its record is re-signed at its next round), then count rounds until 99% hold it.
+    const origin = cluster.nodes[0];
+    // A change is signed at once only RECORD_CHANGE_MIN_MS after the last record.
+    await sleep(RECORD_CHANGE_MIN_MS);
+    const before = origin.node.networkMemory.book.own().seq;
+    origin.node.configure({ name: 'renamed' });
+    await until('the origin to sign its new record', () => origin.node.networkMemory.book.own().seq > before, 30_000);
+    const seq = origin.node.networkMemory.book.own().seq;
+    const signedAt = performance.now();
+    const holding = () => books().filter((b) => (b.get(origin.id)?.seq ?? (b.selfId === origin.id ? seq : 0)) >= seq).length;
+    let to99 = null;
+    await until('99% to hold the new record', () => {
+      if (to99 === null && holding() >= 0.99 * n) to99 = (performance.now() - signedAt) / GOSSIP_INTERVAL_MS;
+      return to99 !== null;
+    }, 120_000);
+    results.add(20, `real nodes N=${n} k=${k} (WebRTC): rounds (gossip intervals of ${GOSSIP_INTERVAL_MS / 1000} s) until 99% hold a new record`, 'rounds', to99 ?? Infinity, null, {
+      baseline: Math.log2(n) + Math.log(Math.log(n)),
+      baselineName: 'log2(N) + ln(ln N)',
+    });
+    if (restore) {
+      // A node loses its state: a new node with its identity, restore on, dials one of its holders.
+      const lost = cluster.nodes[n - 1];
+      const holders = new Set(lost.node.networkMemory.status().holders);
+      await lost.node.stop('bench: state lost');
+      await lost.http.close();
+      const holder = cluster.nodes.find((x) => holders.has(x.id)) ?? cluster.nodes[0];
+      const transport = new WebRtcTransport({ localId: lost.id, auth: lost.auth, bindAddress: '127.0.0.1' });
+      const started = performance.now();
+      const node = new DriftNode({
+        id: lost.id,
+        name: 'restored',
+        transport,
+        params: { alpha: 0.05, beta: 0.1, gamma: 0.001 },
+        cycleMs: 100,
+        maxPeers: 8,
+        initial: { drift: [0, 0], vu: 1, tc: 1, cycle: 0 },
+        memory: { crypto: lost.auth, restore: true },
+      });
+      const http = await startHttpServer({
+        host: '127.0.0.1',
+        port: 0,
+        uiPublic: false,
+        rendererDir: null,
+        getStatus: () => node.status(),
+        onSignalUpgrade: (req, socket, head) => transport.handleSignalUpgrade(req, socket, head),
+        onBridgeUpgrade: (_req, socket) => socket.destroy(),
+        perAddressLimits: false,
+      });
+      cluster.nodes[n - 1] = { ...lost, node, transport, http };
+      node.start();
+      node.addPeer(`127.0.0.1:${holder.http.port}`);
+      let linkedAt = null;
+      await until('the lost node to restore', () => {
+        if (linkedAt === null && node.isLinked(holder.id)) linkedAt = performance.now();
+        return node.networkMemory.status().restore.state === 'restored';
+      }, 60_000);
+      const restoredAt = performance.now();
+      results.add(23, `restore N=${n}: start of a node with its identity but no state -> continuing from its copy`, 'ms', restoredAt - started, null, {
+        baseline: linkedAt === null ? undefined : linkedAt - started,
+        baselineName: 'its link to the holder up (ms), part of it',
+        cycle: node.state.cycle,
+      });
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** The real-node rows (20, 21, 23): N = 20, 50, 100, or 20 only with --quick. */
+export async function realNodeRows(results, { quick = false } = {}) {
+  const sizes = quick ? [20] : [20, 50, 100];
+  for (const n of sizes) await realNodes(results, n, { steadySeconds: quick ? 30 : 60, restore: n === sizes[0] });
 }
 
 function spliceMemory(text, generated) {
@@ -226,7 +350,7 @@ function spliceMemory(text, generated) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   let args;
   try {
-    ({ values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, write: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }));
+    ({ values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'no-real': { type: 'boolean', default: false }, write: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }));
   } catch (err) {
     console.error(`bench/memory: ${err.message.replace(/\s*\n\s*/g, ' ')} (--help lists the options)`);
     process.exit(2);
@@ -241,6 +365,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const loadStart = load();
   const results = new Results();
   memoryRows(results, { quick: args.quick });
+  if (!args['no-real']) await realNodeRows(results, { quick: args.quick });
   const seconds = (performance.now() - started) / 1000;
   const table = ['| row | measurement | value | unit | target | met | baseline (same run) |', '| --- | --- | --- | --- | --- | --- | --- |'];
   for (const r of results.rows) {

@@ -16,7 +16,7 @@ import { HeldOffList } from './held-off-list.js';
 import { IdentityBackup } from './identity-backup.js';
 import { LoginPrompt } from './login.js';
 import { LogView } from './log-view.js';
-import { DashboardModel } from './model.js';
+import { DashboardModel, type GraphLink, type LinkState } from './model.js';
 import { Panels } from './panels.js';
 import { PeerList } from './peer-list.js';
 import { drawLegend, PlaneView } from './plane.js';
@@ -25,6 +25,10 @@ import { SPREAD_SAMPLE_MS, SpreadHistory } from './spread-history.js';
 /** For browser tests: the drift each dot is heading to, by node id (self included). */
 export interface PlaneProbe {
   positions(): Record<string, [number, number]>;
+  /** How each dot is drawn (model.ts LinkState), by node id. */
+  states(): Record<string, LinkState>;
+  /** The network graph's links beyond this node's own. */
+  links(): GraphLink[];
 }
 
 declare global {
@@ -177,7 +181,7 @@ function start(): void {
   // Spread is sampled on its own steady clock (events keep the model current while hidden).
   setInterval(() => {
     // A lone node has no spread worth charting: its samples would sit on the floor.
-    if (model.nodes.size >= 2) history.maybeSample(model.spread(), Date.now());
+    if (model.localCount() >= 2) history.maybeSample(model.spread(), Date.now());
     scheduleRender();
   }, SPREAD_SAMPLE_MS);
 
@@ -193,7 +197,11 @@ function start(): void {
     }
   });
 
-  window.__lvsPlane = { positions: () => model.positions() };
+  window.__lvsPlane = {
+    positions: () => model.positions(),
+    states: () => Object.fromEntries([...model.nodes.values()].map((n) => [n.id, n.link])),
+    links: () => model.graphLinks(),
+  };
 
   if (client) void unlock().then(() => client.start());
   render();

@@ -18,7 +18,26 @@ export const LOG_CAPACITY = 200;
 /** Assumed cycle period until the first status says otherwise. */
 const DEFAULT_CYCLE_MS = 100;
 
-export type LinkState = 'self' | 'fresh' | 'stale';
+/**
+ * self; a linked peer, fresh or stale (its live replica); or a node known
+ * only from the network memory (docs/status-api.md "network"): 'known'
+ * (its record is fresh), 'known-stale' (its owner has gone quiet) or
+ * 'offline' (seen leaving, or only a holder's copy is left).
+ */
+export type LinkState = 'self' | 'fresh' | 'stale' | 'known' | 'known-stale' | 'offline';
+
+/** A node shown because this node or a peer linked to it: drawn, and counted in the local spread. */
+export function isDirect(link: LinkState): boolean {
+  return link === 'self' || link === 'fresh' || link === 'stale';
+}
+
+/** One line of the network graph beyond this node's own links: from the records' peer lists, or a peer's `nbrs` list. */
+export interface GraphLink {
+  a: string;
+  b: string;
+  /** 'record': an owner signed it; 'nbrs': a linked peer said so (a claim, shown when no record covers it). */
+  source: 'record' | 'nbrs';
+}
 
 /** One dot on the plane. */
 export interface PlaneNode {
@@ -177,9 +196,50 @@ export class DashboardModel {
     return [...this.nodes.values()].map((n) => n.glide.target);
   }
 
-  /** Spread of the dots on the plane: RMS distance to their centroid (the model's spread()). */
+  /** Spread of this node and its linked peers: RMS distance to their centroid (the model's spread()). */
   spread(): number {
-    return spread(this.targets());
+    return spread(this.targetsWhere((n) => isDirect(n.link)));
+  }
+
+  /** Dots of this node and its linked peers. */
+  localCount(): number {
+    let n = 0;
+    for (const node of this.nodes.values()) if (isDirect(node.link)) n++;
+    return n;
+  }
+
+  /** The network-wide spread: every node on the plane that is not offline (linked or known from the memory). */
+  networkSpread(): { spread: number; nodes: number; offline: number } {
+    const live = this.targetsWhere((n) => n.link !== 'offline');
+    return { spread: spread(live), nodes: live.length, offline: this.nodes.size - live.length };
+  }
+
+  /**
+   * The graph beyond this node's own links: every link a record lists
+   * between two nodes on the plane, then the links of the peers' `nbrs`
+   * lists that no record covers. Each pair once; this node's own links are
+   * drawn apart (from the live peer list).
+   */
+  graphLinks(): GraphLink[] {
+    const selfId = this.selfId;
+    const seen = new Set<string>();
+    const out: GraphLink[] = [];
+    const add = (a: string, b: string, source: GraphLink['source']) => {
+      if (a === b || a === selfId || b === selfId || !this.nodes.has(a) || !this.nodes.has(b)) return;
+      const key = a < b ? `${a} ${b}` : `${b} ${a}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      out.push({ a, b, source });
+    };
+    for (const k of this.status?.network?.nodes ?? []) for (const p of k.peers) add(k.id, p, 'record');
+    for (const peer of this.peers.values()) if (peer.connected) for (const n of peer.nbrs ?? []) add(peer.id, n.id, 'nbrs');
+    return out;
+  }
+
+  private targetsWhere(keep: (node: PlaneNode) => boolean): Point[] {
+    const out: Point[] = [];
+    for (const node of this.nodes.values()) if (keep(node)) out.push(node.glide.target);
+    return out;
   }
 
   private forgetNodes(): void {
@@ -203,6 +263,20 @@ export class DashboardModel {
       if (peer.id === s.id || !onPlane(peer)) continue;
       keep.add(peer.id);
       this.upsert(peer.id, peer.name, false, peer.intensity, peer.fresh ? 'fresh' : 'stale', peer.drift, now);
+    }
+    // The rest of the network, from the memory's records (their drift when signed), then from the peers' neighbour lists.
+    for (const k of s.network?.nodes ?? []) {
+      if (keep.has(k.id)) continue;
+      keep.add(k.id);
+      this.upsert(k.id, k.name, false, 0, k.status === 'fresh' ? 'known' : k.status === 'stale' ? 'known-stale' : 'offline', k.drift, now);
+    }
+    for (const peer of this.peers.values()) {
+      if (!onPlane(peer)) continue;
+      for (const n of peer.nbrs ?? []) {
+        if (keep.has(n.id) || n.drift === null) continue;
+        keep.add(n.id);
+        this.upsert(n.id, '', false, 0, 'known', n.drift, now);
+      }
     }
     for (const id of [...this.nodes.keys()]) if (!keep.has(id)) this.nodes.delete(id);
   }

@@ -42,6 +42,8 @@ export class Panels {
   private readonly emptyCommand = byId('empty-command', HTMLElement);
   private readonly emptyListen = byId('empty-listen', HTMLElement);
   private readonly emptyTitle: HTMLElement;
+  /** The network-wide spread, under the local one (made here: the page's markup has no place for it). */
+  private readonly networkReadout: HTMLElement;
 
   constructor(
     private readonly model: DashboardModel,
@@ -50,6 +52,11 @@ export class Panels {
     const title = this.emptyState.querySelector('h2');
     if (!(title instanceof HTMLElement)) throw new Error('dashboard page: #empty-state has no heading');
     this.emptyTitle = title;
+    this.networkReadout = el('p', { className: 'caption muted', text: '' });
+    this.networkReadout.dataset['testid'] = 'network-spread';
+    this.networkReadout.title = 'Every node this node knows of through the network memory (signed records gossiped between nodes), offline ones left out';
+    const readout = this.spread.closest('.readout');
+    (readout ?? this.spread).after(this.networkReadout);
     explainTerms();
   }
 
@@ -89,9 +96,16 @@ export class Panels {
   }
 
   private renderReadout(): void {
-    const n = this.model.nodes.size;
+    const n = this.model.localCount();
     setText(this.spread, formatSig(this.model.spread()));
     setText(this.spreadCount, n === 1 ? '1 node' : `${n} nodes`);
+    const network = this.model.networkSpread();
+    const beyond = this.model.nodes.size - n;
+    this.networkReadout.hidden = beyond === 0;
+    setText(
+      this.networkReadout,
+      beyond === 0 ? '' : `network: ${formatSig(network.spread)} over ${network.nodes} node${network.nodes === 1 ? '' : 's'}${network.offline > 0 ? ` (${network.offline} offline not counted)` : ''}`,
+    );
     const range = drawSparkline(this.sparkline, this.history, Date.now(), this.history.capacity * SPREAD_SAMPLE_MS, n < 2 ? 'spread needs two or more nodes on the plane' : 'collecting…');
     setText(this.sparkRange, range);
   }
@@ -112,7 +126,7 @@ export class Panels {
 
   private renderEmpty(): void {
     const s = this.model.status;
-    const peersOnPlane = this.model.nodes.size - (s && this.model.nodes.has(s.id) ? 1 : 0);
+    const peersOnPlane = this.model.localCount() - (s && this.model.nodes.has(s.id) ? 1 : 0);
     const show = s !== null && peersOnPlane === 0;
     this.emptyState.hidden = !show;
     if (!s || !show) return;

@@ -1,7 +1,9 @@
 /**
  * The drift plane: a devicePixelRatio-aware canvas that draws this node and
  * its peers as dots (colour = entropy intensity), links from this node to
- * each linked peer, faint trails, and a light grid. Runs a
+ * each linked peer, faint trails, and a light grid. The rest of the network
+ * (nodes known from the network memory) is drawn too: smaller, with the
+ * links their records list, faded when stale and hollow when offline. Runs a
  * requestAnimationFrame loop only while started (the app stops it while the
  * page is hidden). The view follows the cloud until the user zooms or pans;
  * "fit" (or a double-click) follows it again.
@@ -9,7 +11,7 @@
 import { intensityCss, legendStops } from './colour.js';
 import { fitCanvas } from './dom.js';
 import type { Point } from './interpolate.js';
-import type { DashboardModel, PlaneNode } from './model.js';
+import { isDirect, type DashboardModel, type PlaneNode } from './model.js';
 import {
   fitView,
   formatTick,
@@ -32,6 +34,8 @@ const COLOURS = {
   tickText: 'rgba(150, 165, 190, 0.75)',
   link: 'rgba(140, 175, 215, 0.38)',
   linkStale: 'rgba(140, 175, 215, 0.2)',
+  graphLink: 'rgba(140, 175, 215, 0.16)',
+  known: 'rgba(170, 185, 210, 0.85)',
   label: 'rgba(216, 222, 233, 0.92)',
   labelDim: 'rgba(216, 222, 233, 0.5)',
   selfRing: 'rgba(255, 255, 255, 0.9)',
@@ -40,6 +44,10 @@ const FONT = '12px system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-ser
 const TICK_FONT = '10px ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace';
 const DOT_RADIUS = 5.5;
 const SELF_RADIUS = 7;
+/** Nodes known only from the network memory: no live replica, no intensity. */
+const KNOWN_RADIUS = 4;
+/** Above this many dots, only this node and its linked peers are labelled. */
+const LABEL_KNOWN_MAX = 40;
 const BUTTON_ZOOM = 1.5;
 
 export interface PlaneControls {
@@ -192,14 +200,32 @@ export class PlaneView {
     ctx.fillRect(0, 0, width, height);
     this.drawGrid(ctx, view, size);
 
-    for (const node of nodes) this.drawTrail(ctx, view, size, node, shown.get(node.id)!);
+    for (const node of nodes) if (isDirect(node.link)) this.drawTrail(ctx, view, size, node, shown.get(node.id)!);
+
+    // The network beyond our own links, faint and under everything else.
+    ctx.save();
+    ctx.strokeStyle = COLOURS.graphLink;
+    ctx.lineWidth = 1;
+    for (const link of this.model.graphLinks()) {
+      const pa = shown.get(link.a);
+      const pb = shown.get(link.b);
+      if (!pa || !pb) continue;
+      const a = worldToScreen(view, size, pa);
+      const b = worldToScreen(view, size, pb);
+      ctx.setLineDash(link.source === 'nbrs' ? [2, 4] : []);
+      ctx.beginPath();
+      ctx.moveTo(a[0], a[1]);
+      ctx.lineTo(b[0], b[1]);
+      ctx.stroke();
+    }
+    ctx.restore();
 
     const selfId = this.model.selfId;
     const selfPos = selfId ? shown.get(selfId) : undefined;
     if (selfPos) {
       const a = worldToScreen(view, size, selfPos);
       for (const node of nodes) {
-        if (node.self) continue;
+        if (node.self || !isDirect(node.link)) continue;
         const b = worldToScreen(view, size, shown.get(node.id)!);
         ctx.save();
         ctx.strokeStyle = node.link === 'stale' ? COLOURS.linkStale : COLOURS.link;
@@ -293,6 +319,7 @@ export class PlaneView {
   }
 
   private drawDot(ctx: CanvasRenderingContext2D, node: PlaneNode, s: [number, number]): void {
+    if (!isDirect(node.link)) return this.drawKnownDot(ctx, node, s);
     const r = node.self ? SELF_RADIUS : DOT_RADIUS;
     const dim = node.link === 'stale';
     ctx.save();
@@ -326,6 +353,23 @@ export class PlaneView {
     ctx.restore();
   }
 
+  /** A node known from the network memory: a small grey dot, faded when stale, a hollow ring when offline. */
+  private drawKnownDot(ctx: CanvasRenderingContext2D, node: PlaneNode, s: [number, number]): void {
+    ctx.save();
+    ctx.globalAlpha = node.link === 'known' ? 1 : node.link === 'known-stale' ? 0.4 : 0.7;
+    ctx.beginPath();
+    ctx.arc(s[0], s[1], KNOWN_RADIUS, 0, Math.PI * 2);
+    if (node.link === 'offline') {
+      ctx.strokeStyle = COLOURS.known;
+      ctx.lineWidth = 1.25;
+      ctx.stroke();
+    } else {
+      ctx.fillStyle = COLOURS.known;
+      ctx.fill();
+    }
+    ctx.restore();
+  }
+
   /** Labels beside their dots, moved to another side when they would overlap one already placed. */
   private drawLabels(ctx: CanvasRenderingContext2D, nodes: PlaneNode[], screen: Map<string, [number, number]>, size: Size): void {
     ctx.save();
@@ -342,7 +386,9 @@ export class PlaneView {
     for (const node of order) {
       const s = screen.get(node.id);
       if (!s) continue;
-      const text = node.self ? `${node.label} (this node)` : node.label;
+      // A large network's known nodes go unlabelled: their names would cover the plane.
+      if (!isDirect(node.link) && nodes.length > LABEL_KNOWN_MAX) continue;
+      const text = node.self ? `${node.label} (this node)` : node.link === 'offline' ? `${node.label} (offline)` : node.label;
       const font = node.self ? `600 ${FONT}` : FONT;
       ctx.font = font;
       const w = ctx.measureText(text).width;
@@ -360,7 +406,7 @@ export class PlaneView {
       const free = (c: Placed) => !placed.some((p) => c.x < p.x + p.w && c.x + c.w > p.x && c.y < p.y + p.h && c.y + c.h > p.y);
       const spot = candidates.find((c) => inside(c) && free(c)) ?? candidates.find(inside) ?? candidates[0]!;
       placed.push(spot);
-      ctx.fillStyle = node.link === 'stale' ? COLOURS.labelDim : COLOURS.label;
+      ctx.fillStyle = node.link === 'stale' || node.link === 'known-stale' || node.link === 'offline' ? COLOURS.labelDim : COLOURS.label;
       ctx.fillText(text, spot.x, spot.y + h / 2);
     }
     ctx.restore();

@@ -65,7 +65,7 @@ describe('electron-store as the node store', () => {
     desktop.close();
     expect(fs.readdirSync(dir).sort()).toEqual(['lvs-node.json']);
     const written = JSON.parse(fs.readFileSync(path.join(dir, 'lvs-node.json'), 'utf8')) as StoreData;
-    expect(Object.keys(written).sort()).toEqual(['identity', 'peers', 'schemaVersion', 'settings', 'state']);
+    expect(Object.keys(written).sort()).toEqual(['identity', 'memory', 'peers', 'schemaVersion', 'settings', 'state']);
 
     const headless = NodeStore.open(dir, quiet);
     expect(headless.identity.id).toBe(id);

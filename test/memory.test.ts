@@ -322,7 +322,7 @@ describe('the shard map', () => {
   });
 });
 
-describe('docs/protocol.md "Network memory (draft)"', () => {
+describe('docs/protocol.md "Network memory"', () => {
   const spec = readFileSync(new URL('../docs/protocol.md', import.meta.url), 'utf8');
   const examples = (kind: string) => [...spec.matchAll(new RegExp(`<!-- example: ${kind} -->\\n\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``, 'g'))].map((m) => m[1]!);
 

@@ -1,6 +1,6 @@
 /** The dashboard model (renderer/model.ts), the spread history and the settings form checks. */
 import { describe, expect, it } from 'vitest';
-import type { DashboardStatus, PeerStatus, Settings } from '../main/bridge/api.js';
+import type { DashboardStatus, NetworkNode, PeerStatus, Settings } from '../main/bridge/api.js';
 import { spread } from '../main/model/drift.js';
 import { DashboardModel, LOG_CAPACITY, peerLinkState } from '../renderer/model.js';
 import { checkSettingsForm, settingsToForm } from '../renderer/settings-check.js';
@@ -59,6 +59,45 @@ function status(cycle: number, drift: [number, number], peers: PeerStatus[], ove
     ...over,
   };
 }
+
+function known(id: string, drift: [number, number], peers: string[], status: NetworkNode['status'] = 'fresh'): NetworkNode {
+  return { id, name: id.slice(0, 3), drift, tc: 1, cycle: 5, peers, seq: 1, status, ageMs: 0, held: false, self: id === SELF };
+}
+
+function network(nodes: NetworkNode[]): NonNullable<DashboardStatus['network']> {
+  return { nodes, refusals: {}, duplicates: 0, exchanges: 0, refreshMs: 30_000, holders: [], restore: { state: 'new', seq: null, cycle: null } };
+}
+
+describe('DashboardModel, the network beyond the linked peers', () => {
+  const P3 = 'DDDDDDD-DDDDDDD-DDDDDDD-DDDDD';
+  const P4 = 'EEEEEEE-EEEEEEE-EEEEEEE-EEEEE';
+  const P5 = 'FFFFFFF-FFFFFFF-FFFFFFF-FFFFF';
+
+  it('shows every known node, draws the links of their records and of the peers\' nbrs, and keeps the local spread apart from the network\'s', () => {
+    const m = new DashboardModel();
+    const nodes = network([
+      known(SELF, [0, 0], [P1]),
+      known(P1, [9, 9], [SELF, P2]),
+      known(P2, [2, 0], [P1, P3]),
+      known(P3, [4, 0], [P2], 'stale'),
+      known(P4, [100, 100], [], 'offline'),
+    ]);
+    const nbrs = [{ id: P5, drift: [6, 0] as [number, number], kind: 'browser' as const }, { id: P2, drift: [2, 0] as [number, number], kind: 'native' as const }];
+    m.applyStatus(status(10, [0, 0], [peer(P1, [1, 0], { nbrs })], { network: nodes }), 0);
+    const states = Object.fromEntries([...m.nodes.values()].map((n) => [n.id, n.link]));
+    // The live replica wins over the record for a linked peer; the rest come from records, then from nbrs.
+    expect(states).toEqual({ [SELF]: 'self', [P1]: 'fresh', [P2]: 'known', [P3]: 'known-stale', [P4]: 'offline', [P5]: 'known' });
+    expect(m.positions()[P1]).toEqual([1, 0]);
+    expect(m.localCount()).toBe(2);
+    expect(m.spread()).toBeCloseTo(spread([[0, 0], [1, 0]]), 12);
+    const wide = m.networkSpread();
+    expect(wide).toMatchObject({ nodes: 5, offline: 1 });
+    expect(wide.spread).toBeCloseTo(spread([[0, 0], [1, 0], [2, 0], [4, 0], [6, 0]]), 12);
+    // Our own links are not in the graph (the plane draws them from the peers); each pair once, records first.
+    const links = m.graphLinks().map((l) => `${[l.a, l.b].sort().join('|')}:${l.source}`);
+    expect(links.sort()).toEqual([`${P1}|${P2}:record`, `${P2}|${P3}:record`, `${P1}|${P5}:nbrs`].sort());
+  });
+});
 
 describe('DashboardModel', () => {
   it('puts self and linked peers with a drift on the plane, and computes the spread like the model', () => {

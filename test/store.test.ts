@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkIdentity, createIdentity } from '../main/identity/identity.js';
 import { MAX_ADDRESSES_PER_PEER, MAX_PEER_RECORDS, STORE_WRITE_INTERVAL_MS } from '../main/model/limits.js';
 import { nodeIdPattern } from '../main/protocol/messages.js';
-import { migrate, migrateV0toV1, migrateV1toV2, migrateV2toV3 } from '../main/store/migrations.js';
+import { migrate, migrateV0toV1, migrateV1toV2, migrateV2toV3, migrateV3toV4 } from '../main/store/migrations.js';
 import {
   DEFAULT_SETTINGS,
   STORE_SCHEMA_VERSION,
@@ -71,19 +71,28 @@ function validStore(): StoreData {
     state: { drift: [3, -4], vu: 0.7, tc: 0.9, cycle: 1234 },
     peers: [{ id: 'AAAAAAA-AAAAAAA-AAAAAAA-AAAAA', name: 'a', addresses: ['10.0.0.2:7710'], lastSeen: 1000 }],
     settings: { ...DEFAULT_SETTINGS, port: 7720 },
+    memory: { lastSeq: 0, copies: [] },
   };
 }
 
 /** A valid file as schema v1 had it: no `settings.iceServers` (nor the later `udpPorts`). */
 function validV1(): Record<string, unknown> {
-  const { iceServers: _none, udpPorts: _later, ...settings } = validStore().settings;
-  return { ...validStore(), schemaVersion: 1, settings };
+  const { memory: _v4, ...store } = validStore();
+  const { iceServers: _none, udpPorts: _later, ...settings } = store.settings;
+  return { ...store, schemaVersion: 1, settings };
 }
 
 /** A valid file as schema v2 had it: no `settings.udpPorts`. */
 function validV2(): Record<string, unknown> {
-  const { udpPorts: _none, ...settings } = validStore().settings;
-  return { ...validStore(), schemaVersion: 2, settings };
+  const { memory: _v4, ...store } = validStore();
+  const { udpPorts: _none, ...settings } = store.settings;
+  return { ...store, schemaVersion: 2, settings };
+}
+
+/** A valid file as schema v3 had it: no `memory` section. */
+function validV3(): Record<string, unknown> {
+  const { memory: _v4, ...store } = validStore();
+  return { ...store, schemaVersion: 3 };
 }
 
 function peerId(n: number): string {
@@ -556,10 +565,10 @@ describe('store migrations', () => {
     const v2 = migrateV1toV2(v1);
     expect(v1).toEqual(copy);
     expect(v2).toEqual({ ...v1, schemaVersion: 2, settings: { ...(v1['settings'] as object), iceServers: [] } });
-    expect(storeSchema.parse(migrateV2toV3(v2)).settings.iceServers).toEqual([]);
+    expect(storeSchema.parse(migrateV3toV4(migrateV2toV3(v2))).settings.iceServers).toEqual([]);
     // A settings section it cannot reshape is left for the schema (and the salvage) to judge.
     expect(migrateV1toV2({ schemaVersion: 1, settings: 'junk' })).toEqual({ schemaVersion: 2, settings: 'junk' });
-    expect(migrate(v1)).toEqual({ ok: true, data: migrateV2toV3(v2), from: 1 });
+    expect(migrate(v1)).toEqual({ ok: true, data: migrateV3toV4(migrateV2toV3(v2)), from: 1 });
   });
 
   it('v2 to v3 adds an empty udpPorts setting (any port) and touches nothing else', () => {
@@ -568,9 +577,19 @@ describe('store migrations', () => {
     const v3 = migrateV2toV3(v2);
     expect(v2).toEqual(copy);
     expect(v3).toEqual({ ...v2, schemaVersion: 3, settings: { ...(v2['settings'] as object), udpPorts: '' } });
-    expect(storeSchema.parse(v3).settings.udpPorts).toBe('');
+    expect(storeSchema.parse(migrateV3toV4(v3)).settings.udpPorts).toBe('');
     expect(migrateV2toV3({ schemaVersion: 2, settings: 'junk' })).toEqual({ schemaVersion: 3, settings: 'junk' });
-    expect(migrate(v2)).toEqual({ ok: true, data: v3, from: 2 });
+    expect(migrate(v2)).toEqual({ ok: true, data: migrateV3toV4(v3), from: 2 });
+  });
+
+  it('v3 to v4 adds an empty network memory section and touches nothing else', () => {
+    const v3 = validV3();
+    const copy = structuredClone(v3);
+    const v4 = migrateV3toV4(v3);
+    expect(v3).toEqual(copy);
+    expect(v4).toEqual({ ...v3, schemaVersion: 4, memory: { lastSeq: 0, copies: [] } });
+    expect(storeSchema.parse(v4).memory).toEqual({ lastSeq: 0, copies: [] });
+    expect(migrate(v3)).toEqual({ ok: true, data: v4, from: 3 });
   });
 
   it('opens a v1 file, keeps everything in it and writes it back as the current version', () => {

@@ -79,6 +79,43 @@ export interface RelayStatus {
   dropped: Record<string, number>;
 }
 
+/** One node of the network as this node's record book knows it (docs/status-api.md "network"). */
+export interface NetworkNode {
+  id: string;
+  name: string;
+  /** Its drift, tc and cycle when it signed the record (ageMs ago). */
+  drift: [number, number];
+  tc: number;
+  cycle: number;
+  /** Its direct peers, as it listed them (at most MAX_RECORD_PEERS). */
+  peers: string[];
+  seq: number;
+  /** fresh: refreshed lately; stale: quiet for RECORD_STALE_REFRESHES refreshes; offline: seen leaving; copy: kept by this node, a holder, past the drop time. */
+  status: 'fresh' | 'stale' | 'offline' | 'copy';
+  /** Milliseconds since its owner signed the record, as far as the gossip path tells. */
+  ageMs: number;
+  /** This node holds its copy (the shard map). */
+  held: boolean;
+  self: boolean;
+}
+
+/** The network memory's view (issue 12): every node this node knows of, and what the memory refused. */
+export interface NetworkStatus {
+  nodes: NetworkNode[];
+  /** Records and requests refused, by reason (docs/protocol.md "Network memory"). */
+  refusals: Record<string, number>;
+  /** Records received again that were already held. */
+  duplicates: number;
+  /** Exchanges this node started (one per gossip interval with a peer that speaks the memory). */
+  exchanges: number;
+  /** How often this node re-signs its own record now (grows with the known nodes). */
+  refreshMs: number;
+  /** The nodes that hold this node's copy, by the shard map as this node computes it. */
+  holders: string[];
+  /** 'new': signs its own records; 'waiting': started without state, asking peers for a copy of its record; 'restored': continued from a copy. */
+  restore: { state: 'new' | 'waiting' | 'restored'; seq: number | null; cycle: number | null };
+}
+
 export interface DialTarget {
   address: string;
   /** Id of the node last reached at this address (a new id there is a new peer). */
@@ -112,6 +149,8 @@ export interface NodeStatus {
   /** What runs this node. */
   kind: 'native' | 'browser';
   relay: RelayStatus;
+  /** The network memory (absent on a node that does not run it). */
+  network?: NetworkStatus;
   /** What the proof of identity refused (docs/protocol.md "Handshake"); absent on the in-memory transport. */
   proofs?: { proven: number; failures: Record<string, number>; refused: Record<string, number> };
 }

@@ -15,7 +15,7 @@ import { checkIdentity, type Identity } from '../identity/identity.js';
 import { MAX_IDENTITY_BACKUP_BYTES } from '../model/limits.js';
 import { DataDirLockError, lockDataDir, type DataDirLock } from '../store/data-dir-lock.js';
 import { migrate } from '../store/migrations.js';
-import { DEFAULT_SETTINGS, STORE_SCHEMA_VERSION, storeSchema, type StoreData } from '../store/schema.js';
+import { DEFAULT_SETTINGS, EMPTY_MEMORY, STORE_SCHEMA_VERSION, storeSchema, type StoreData } from '../store/schema.js';
 import { INITIAL_STATE, makeDirectory, removeDirectories, STORE_FILE_NAME } from '../store/store.js';
 import type { IdentityOptions } from './identity-args.js';
 import { PASSPHRASE_ENV } from './identity-args.js';
@@ -233,7 +233,7 @@ function writeImported(dataDir: string, identity: Identity, force: boolean, now:
         throw new IdentityError(`${file} is not a valid store (${existing.problem}): start the node once to repair it, or add --force to set it aside and import`);
       }
       replacing = 'an unreadable store';
-      data = { schemaVersion: STORE_SCHEMA_VERSION, identity, state: { ...INITIAL_STATE }, peers: [], settings: { ...DEFAULT_SETTINGS } };
+      data = { schemaVersion: STORE_SCHEMA_VERSION, identity, state: { ...INITIAL_STATE }, peers: [], settings: { ...DEFAULT_SETTINGS }, memory: { ...EMPTY_MEMORY, copies: [] } };
       break;
     case 'valid': {
       const current = existing.data.identity.id;
@@ -244,12 +244,12 @@ function writeImported(dataDir: string, identity: Identity, force: boolean, now:
         );
       }
       replacing = `the identity ${current}`;
-      // The state was the other node's; settings and the peer book belong to this machine and stay.
-      data = { ...existing.data, schemaVersion: STORE_SCHEMA_VERSION, identity, state: { ...INITIAL_STATE } };
+      // The state and the network memory were the other node's; settings and the peer book belong to this machine and stay.
+      data = { ...existing.data, schemaVersion: STORE_SCHEMA_VERSION, identity, state: { ...INITIAL_STATE }, memory: { ...EMPTY_MEMORY, copies: [] } };
       break;
     }
     case 'none':
-      data = { schemaVersion: STORE_SCHEMA_VERSION, identity, state: { ...INITIAL_STATE }, peers: [], settings: { ...DEFAULT_SETTINGS } };
+      data = { schemaVersion: STORE_SCHEMA_VERSION, identity, state: { ...INITIAL_STATE }, peers: [], settings: { ...DEFAULT_SETTINGS }, memory: { ...EMPTY_MEMORY, copies: [] } };
       break;
   }
   const checked = storeSchema.parse(data);

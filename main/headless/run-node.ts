@@ -93,9 +93,10 @@ async function assemble(options: RunOptions, log: LogLines, store: NodeStore, en
 
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
   const portRange = parseUdpPorts(settings.udpPorts);
+  const auth = nodeHandshakeCrypto(store.identity, options.networkKey ? deriveNetworkKey(options.networkKey) : null);
   const transport = new WebRtcTransport({
     localId: store.identity.id,
-    auth: nodeHandshakeCrypto(store.identity, options.networkKey ? deriveNetworkKey(options.networkKey) : null),
+    auth,
     ...(wildcard ? {} : { bindAddress: options.host === 'localhost' ? '127.0.0.1' : options.host }),
     // Host candidates only unless the user configured STUN/TURN servers (a LAN needs none).
     iceServers: settings.iceServers,
@@ -119,6 +120,9 @@ async function assemble(options: RunOptions, log: LogLines, store: NodeStore, en
     awaitPeers: options.awaitPeers,
     blocked: settings.blockedPeers ?? [],
     ...(options.weights ? { weights: options.weights } : {}),
+    // The network memory: a known identity without state (an imported identity, a lost state) asks its peers for its record first;
+    // an identity made by this start has no record anywhere to ask for.
+    memory: { crypto: auth, stored: store.memory, restore: fresh && !store.createdIdentity, persist: (memory) => store.setMemory(memory) },
   });
 
   let http: RunningHttpServer | null = null;

@@ -1,6 +1,6 @@
 /**
  * The network memory's DataChannel frames (docs/protocol.md "Network
- * memory (draft)"): `mdig` (a digest), `mrec` (records, each with its age)
+ * memory"): `mdig` (a digest), `mrec` (records, each with its age)
  * and `mwant` (ids asked for). Parsed and bounded here, like every other
  * frame in main/protocol/messages.ts; the records inside an `mrec` are
  * checked one by one afterwards (checkRecord), after the book has admitted

@@ -7,7 +7,7 @@
  * send.
  *
  * One exchange, started by A with a random linked peer B every
- * GOSSIP_INTERVAL_MS (docs/protocol.md "Network memory (draft)"):
+ * GOSSIP_INTERVAL_MS (docs/protocol.md "Network memory"):
  *
  *   A -> B  digest: (id, seq) of A's hot records and of one page of A's
  *           book (an id range; the pages rotate, so every record is
@@ -170,8 +170,8 @@ function inRange(id: string, [from, to]: readonly [string, string]): boolean {
 export class RecordBook {
   readonly selfId: string;
   readonly #maxKnown: number;
-  readonly #staleMs: number;
-  readonly #dropMs: number;
+  #staleMs: number;
+  #dropMs: number;
   readonly #hotMs: number;
   readonly #copyKeepMs: number;
   readonly #maxDigest: number;
@@ -202,6 +202,24 @@ export class RecordBook {
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /**
+   * Changes when records are shown stale and dropped (the node stretches
+   * both with its refresh interval as the network grows, main/node/network-memory.ts).
+   */
+  setLifetimes(staleMs: number, dropMs: number): void {
+    if (!(staleMs > 0 && dropMs >= staleMs)) throw new RangeError(`setLifetimes: need 0 < staleMs <= dropMs (got ${staleMs}, ${dropMs})`);
+    this.#staleMs = staleMs;
+    this.#dropMs = dropMs;
+  }
+
+  get staleMs(): number {
+    return this.#staleMs;
+  }
+
+  get dropMs(): number {
+    return this.#dropMs;
   }
 
   /** Our own newest record: always kept, always fresh. */

@@ -529,14 +529,15 @@ export const MAX_RECORD_PEERS = 16;
 export const MAX_KNOWN_NODES = 4096;
 /**
  * An owner signs a fresh record at least this often (and at once when its
- * peers or name change). Every node hears every refresh, so this sets the
- * gossip's cost: about N / 30 records a second reach each node
- * (BENCHMARKS.md, row 21).
+ * peers or name change). Every node hears every refresh, so at this
+ * interval N / 30 records a second would reach each node: beyond 60 known
+ * nodes the interval grows with N (RECORD_REFRESH_MS_PER_NODE), and the
+ * stale and drop times below with it (BENCHMARKS.md, row 21).
  */
 export const RECORD_REFRESH_MS = 30_000;
-/** A record not refreshed for this long is shown stale: its owner has missed four refreshes. */
+/** A record not refreshed for this long is shown stale: its owner has missed four refreshes (at 30 s; RECORD_STALE_REFRESHES). */
 export const RECORD_STALE_MS = 120_000;
-/** ...and after this long it is dropped (kept only by its holders, as a copy), and no longer gossiped. */
+/** ...and after this long it is dropped (kept only by its holders, as a copy), and no longer gossiped (at least; RECORD_DROP_REFRESHES). */
 export const RECORD_DROP_MS = 10 * 60_000;
 /** A holder keeps the copy of a node that went quiet this long, so the node can restore from it after a long outage. */
 export const COPY_KEEP_MS = 7 * 24 * 60 * 60_000;
@@ -605,3 +606,46 @@ export const DEMO_DEFAULT_DEGREE = 6;
  * flood spend the victim's own relay budget (RELAY_FRAMES_PER_SECOND).
  */
 export const MAX_RELAYED_SESSIONS_PER_PEER = 2;
+// ------------------------------------------------------------- Network memory in the node (issue 12, main/node/network-memory.ts)
+
+/**
+ * The refresh interval grows with the network: an owner re-signs every
+ * max(RECORD_REFRESH_MS, known nodes x RECORD_REFRESH_MS_PER_NODE), so each
+ * node receives about 1000 / RECORD_REFRESH_MS_PER_NODE = 2 refreshed
+ * records a second whatever N is (30 s up to 60 nodes, 50 s at 100, 34 min
+ * at a full book), and the gossip's bytes per node stay bounded (BENCHMARKS.md).
+ */
+export const RECORD_REFRESH_MS_PER_NODE = 500;
+/** Stale after this many missed refreshes, dropped after this many (2 min and 10 min at the 30 s refresh). */
+export const RECORD_STALE_REFRESHES = 4;
+export const RECORD_DROP_REFRESHES = 20;
+/**
+ * When its links or its name change, a node re-signs its record at once,
+ * but not sooner than this after the last one (nor than a third of the
+ * refresh interval): link churn must not turn into a record flood.
+ */
+export const RECORD_CHANGE_MIN_MS = 10_000;
+/** The shard map (who holds which copies) is rebuilt from the known ids at most this often, and only when they changed. */
+export const SHARD_REBUILD_MS = 10_000;
+/** ...but a book of at most this many ids (a map of 65,000 hashes, well under a millisecond) is mapped again within two gossip rounds of a change. */
+export const SHARD_QUICK_REBUILD_MAX = 256;
+/**
+ * A node started without state (cycle 0) asks its peers for its own record
+ * and waits this long after its first peer that speaks the memory before it
+ * gives up and signs a record of its own.
+ */
+export const RESTORE_WAIT_MS = 10_000;
+/**
+ * Copies of its own record that arrive within this long of the first one
+ * are compared: the newest is adopted. Every peer is asked as it says
+ * hello, so their answers come within a round trip of each other.
+ */
+export const RESTORE_GATHER_MS = 250;
+/**
+ * Copies read from the store stay held this long after the first peer that
+ * speaks the memory linked, whatever the (still partial) shard map says:
+ * long enough to learn the network before letting any go.
+ */
+export const SHARD_SETTLE_MS = 60_000;
+/** Held copies kept in the store: the map gives a node at most SHARD_LOAD_FACTOR x R = 6; the rest is room while the map settles. */
+export const MAX_STORED_COPIES = 64;

@@ -31,7 +31,7 @@ import {
   TRUST_HOLD_OFF_MS,
   TRUST_PULL_MIN,
 } from '../model/limits.js';
-import { BROWSER_FEATURES, BYE_OVER_PEER_LIMIT, FEATURE_RELAYED, OWN_FEATURES, encodeMessage, utf8Length, parseFrame, type Message, type NodeKind, type RejectReason, type SigMessage } from '../protocol/messages.js';
+import { BROWSER_FEATURES, BYE_OVER_PEER_LIMIT, FEATURE_MEMORY, FEATURE_RELAYED, OWN_FEATURES, encodeMessage, utf8Length, parseFrame, type Message, type NodeKind, type RejectReason, type SigMessage } from '../protocol/messages.js';
 import { parseSignalValue, type SignalFrame } from '../protocol/signal-frames.js';
 import { TokenBucket } from '../model/token-bucket.js';
 import type { Link, Transport } from '../transport/transport.js';
@@ -40,6 +40,8 @@ import { Emitter } from './emitter.js';
 import { unref } from './unref.js';
 import { cryptoRandom } from './entropy.js';
 import { PeerRecord } from './peer.js';
+import { isMemoryFrameType } from '../memory/frames.js';
+import { NetworkMemory, type MemoryHost, type NetworkMemoryOptions } from './network-memory.js';
 import type { CycleEvent, LogEvent, LogLevel, NodeStatus, PeerEvent, PeerEventKind } from '../bridge/api.js';
 
 export type { CycleEvent, LogEvent, LogLevel, NodeStatus, PeerEvent, PeerEventKind };
@@ -74,6 +76,8 @@ export interface DriftNodeOptions {
   kind?: NodeKind;
   /** The cycle timer (setTimeout by default): a browser tab passes one that background throttling does not slow (docs/browser-nodes.md). */
   cycleTimer?: CycleTimer;
+  /** Runs the network memory (docs/protocol.md "Network memory"): gossip of signed state records, copies, restore. */
+  memory?: NetworkMemoryOptions;
 }
 
 export interface CycleTimer {
@@ -143,6 +147,10 @@ export class DriftNode {
   private readonly relayOpeners = new Map<string, Map<string, number>>();
   private readonly relayCounters = { forwarded: 0, dropped: {} as Record<string, number> };
   private signalInbox: ((signal: RelayedSignal) => void) | null = null;
+  /** The network memory, when the node runs it (main/node/network-memory.ts). */
+  private readonly memory: NetworkMemory | null;
+  /** A restoring node took its first peer's drift while it waits for its copy (standWith). */
+  private standsProvisionally = false;
 
   constructor(options: DriftNodeOptions) {
     this.id = options.id;
@@ -159,6 +167,7 @@ export class DriftNode {
     this.kind = options.kind ?? 'native';
     this.cycleTimer = options.cycleTimer ?? { set: (callback, ms) => setTimeout(callback, ms), clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
     for (const id of options.blocked ?? []) this.blocked.add(id);
+    this.memory = options.memory ? new NetworkMemory(this.memoryHost(), options.memory) : null;
     this.drift = [options.initial.drift[0], options.initial.drift[1]];
     this.vu = options.initial.vu;
     this.tc = options.initial.tc;
@@ -222,6 +231,7 @@ export class DriftNode {
     const now = performance.now();
     this.nextCycleAt = now + this.cycleMs;
     this.armTimer(now);
+    this.memory?.start();
   }
 
   /**
@@ -236,6 +246,11 @@ export class DriftNode {
   /** Stops keeping `address` linked (an open link to it stays until it closes). False if it was not a target. */
   removePeer(address: string): boolean {
     return this.dialer.remove(address);
+  }
+
+  /** The network memory, when the node runs it (benchmarks read its book directly; a UI reads status().network). */
+  get networkMemory(): NetworkMemory | null {
+    return this.memory;
   }
 
   /** Whether `peerId` has an open link that counts (not one we are dropping). */
@@ -415,6 +430,7 @@ export class DriftNode {
       heldOff: this.heldOffList(),
       kind: this.kind,
       relay: { forwarded: this.relayCounters.forwarded, dropped: { ...this.relayCounters.dropped } },
+      ...(this.memory ? { network: this.memory.status() } : {}),
       ...(this.transport.stats ? { proofs: this.proofStats() } : {}),
     };
   }
@@ -427,6 +443,7 @@ export class DriftNode {
     this.stopping ??= (async () => {
       if (this.timer !== null) this.cycleTimer.clear(this.timer);
       this.timer = null;
+      this.memory?.stop();
       this.dialer.stop();
       for (const timer of this.shedTimers) clearTimeout(timer);
       this.shedTimers.clear();
@@ -511,7 +528,7 @@ export class DriftNode {
       state: { drift: this.drift, vu: this.vu, tc: this.tc },
       seq: this.cycle,
       ...this.degField(this.linkedCount()),
-      feat: [...(this.kind === 'browser' ? BROWSER_FEATURES : OWN_FEATURES)],
+      feat: [...(this.kind === 'browser' ? BROWSER_FEATURES : OWN_FEATURES), ...(this.memory ? [FEATURE_MEMORY] : [])],
       ...(this.kind === 'browser' ? { kind: this.kind } : {}),
     });
   }
@@ -631,6 +648,8 @@ export class DriftNode {
     for (const openers of this.relayOpeners.values()) openers.delete(peer.id);
     this.peerEvent('unlinked', peer, reason);
     if (this.stopping) return;
+    // A link dropped for a peer limit or cut off for trust says nothing about whether the peer still runs.
+    this.memory?.peerLeft(peer.id, !droppedForLimit && !this.heldOff.has(peer.id));
     // A peer we cut off stays held for its own time, not a peer-limit hold.
     this.dialer.linkLost(peer.id, droppedForLimit && !this.heldOff.has(peer.id) ? 'peer-limit' : 'lost');
     if (droppedByPeer) this.dialer.holdReplacements(PEER_LIMIT_REPLACE_WAIT_MS);
@@ -642,6 +661,9 @@ export class DriftNode {
     peer.messagesIn++;
     this.messagesIn++;
     const parsed = parseFrame(frame);
+    if (!parsed.ok && parsed.reason === 'unknown-type' && this.memory && typeof frame === 'string' && isMemoryFrameType(peekType(frame))) {
+      return this.onMemoryFrame(peer, frame);
+    }
     if (!parsed.ok) {
       if (parsed.reason === 'unknown-type') this.countReject(peer, parsed.reason, parsed.detail, 'debug');
       else this.countReject(peer, parsed.reason, parsed.detail, 'warn');
@@ -662,6 +684,8 @@ export class DriftNode {
       case 'hello':
         this.sendFrame(peer, this.stateFrame());
         this.peerEvent('hello', peer, `hello from ${peer.name || peer.id}`);
+        if (this.memory?.waitingForCopy && !this.standsProvisionally && peer.replica) this.standWith(peer.replica);
+        if (peer.speaksMemory) this.memory?.peerReady(peer.id);
         return;
       case 'sync-requested':
         this.sendFrame(peer, this.stateFrame());
@@ -685,6 +709,70 @@ export class DriftNode {
       case 'ok':
         return;
     }
+  }
+
+  /** A memory frame (mdig, mrec, mwant) from a linked peer: only after its hello; a bad one is counted like any bad frame. */
+  private onMemoryFrame(peer: PeerRecord, frame: string): void {
+    if (!peer.helloed) return this.countReject(peer, 'before-hello', 'memory frame before hello', 'warn');
+    const failed = this.memory!.receive(peer.id, frame);
+    if (failed) this.countReject(peer, failed.reason === 'unknown-type' ? 'invalid-fields' : failed.reason, failed.detail, 'warn');
+  }
+
+  /** What the network memory sees of this node. */
+  private memoryHost(): MemoryHost {
+    const linked = (memoryOnly: boolean): string[] => {
+      const ids: string[] = [];
+      for (const p of this.peers.values()) if (p.link && p.helloed && !p.leaving && (!memoryOnly || p.speaksMemory)) ids.push(p.id);
+      return ids;
+    };
+    return {
+      selfId: this.id,
+      now: () => this.now(),
+      name: () => this.name,
+      state: () => ({ drift: this.drift, tc: this.tc, cycle: this.cycle }),
+      linkedPeers: () => linked(false),
+      memoryPeers: () => linked(true),
+      send: (peerId, frame) => {
+        const peer = this.peers.get(peerId);
+        return !!peer && !peer.leaving && this.sendFrame(peer, frame);
+      },
+      offence: (peerId, reason) => {
+        const peer = this.peers.get(peerId);
+        if (!peer) return;
+        const now = this.now();
+        peer.trust.observe('rejected-frame', now);
+        if (peer.rejectBurst.record(now) && peer.link && !peer.leaving) this.cutOff(peer, peer.id, `a burst of refused network-memory frames (${reason})`, TRUST_HOLD_OFF_MS);
+      },
+      restore: (state) => this.restoreFrom(state),
+      log: (level, message) => this.log(level, message),
+    };
+  }
+
+  /**
+   * A node waiting for the copy of its record stands where its first peer
+   * stands until the copy comes: its starting drift (a fresh [0, 0]) would
+   * otherwise pull its peers away for the second the restore takes.
+   */
+  private standWith(drift: readonly [number, number]): void {
+    this.standsProvisionally = true;
+    this.drift = [drift[0], drift[1]];
+    const snapshot = this.stateFrame();
+    for (const peer of this.peers.values()) if (peer.link && !peer.leaving) this.sendFrame(peer, snapshot);
+  }
+
+  /**
+   * Continues from a copy of our own record (a node that lost its state):
+   * its drift, tc and cycle replace ours, and every peer gets a snapshot at
+   * once, since the jump is no diff.
+   */
+  private restoreFrom(state: { drift: [number, number]; tc: number; cycle: number }): void {
+    this.drift = [state.drift[0], state.drift[1]];
+    this.tc = state.tc;
+    const before = this.cycle;
+    this.cycle = Math.max(this.cycle, state.cycle);
+    this.startCycle += this.cycle - before; // the rate counts cycles run, not the jump
+    const snapshot = this.stateFrame();
+    for (const peer of this.peers.values()) if (peer.link && !peer.leaving) this.sendFrame(peer, snapshot);
   }
 
   /**
@@ -845,5 +933,16 @@ export class DriftNode {
 
   private log(level: LogLevel, message: string): void {
     this.events.emit('log', { level, message, at: Date.now() });
+  }
+}
+
+/** The `type` of a JSON object frame, without a second full parse when it is not a memory frame. */
+function peekType(frame: string): unknown {
+  const match = /^\s*\{\s*"type"\s*:\s*"([a-z]{1,8})"/.exec(frame);
+  if (match) return match[1];
+  try {
+    return (JSON.parse(frame) as { type?: unknown } | null)?.type;
+  } catch {
+    return undefined;
   }
 }

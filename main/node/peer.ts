@@ -5,7 +5,7 @@
  */
 import { INTENSITY_SMOOTHING, MAX_COORDINATE } from '../model/limits.js';
 import { RejectBurst, TrustScore } from '../model/trust.js';
-import { FEATURE_NBRS, FEATURE_RELAY, FEATURE_RELAYED, FEATURE_SDM_ENTROPY, type Message, type NodeKind, type RejectReason, type SigMessage } from '../protocol/messages.js';
+import { FEATURE_MEMORY, FEATURE_NBRS, FEATURE_RELAY, FEATURE_RELAYED, FEATURE_SDM_ENTROPY, type Message, type NodeKind, type RejectReason, type SigMessage } from '../protocol/messages.js';
 import type { Link } from '../transport/transport.js';
 import type { PeerStatus } from '../bridge/api.js';
 
@@ -39,6 +39,8 @@ export class PeerRecord {
   relays = false;
   /** The peer's hello listed `relayed`: sessions to it may be signaled through a relay. */
   takesRelayed = false;
+  /** The peer's hello listed `mem.v1`: it keeps the network memory and takes its frames. */
+  speaksMemory = false;
   /** The peer's last neighbour list (display only), or null. */
   nbrs: Array<{ id: string; drift: [number, number] | null; kind: NodeKind }> | null = null;
   /** Highest seq seen in any message (seq never goes back). */
@@ -103,6 +105,7 @@ export class PeerRecord {
     this.wantsNbrs = false;
     this.relays = false;
     this.takesRelayed = false;
+    this.speaksMemory = false;
     this.nbrs = null;
     this.leaving = false;
     this.droppedByPeer = false;
@@ -131,6 +134,7 @@ export class PeerRecord {
       this.wantsNbrs = feat.includes(FEATURE_NBRS);
       this.relays = feat.includes(FEATURE_RELAY);
       this.takesRelayed = feat.includes(FEATURE_RELAYED);
+      this.speaksMemory = feat.includes(FEATURE_MEMORY);
       this.kind = message.kind ?? 'native';
       return { kind: 'hello' };
     }

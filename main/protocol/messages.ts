@@ -47,6 +47,13 @@ export const FEATURE_SDM_ENTROPY = 'sdm.e';
 export const FEATURE_NBRS = 'nbrs';
 export const FEATURE_RELAY = 'relay';
 export const FEATURE_RELAYED = 'relayed';
+/**
+ * - `mem.v1`: I keep the network memory and answer its frames (`mdig`,
+ *   `mrec`, `mwant`; docs/protocol.md "Network memory"). Announced by a node
+ *   that runs it (DriftNode with the `memory` option), native or browser, so
+ *   it is added to the lists below at hello time rather than listed in them.
+ */
+export const FEATURE_MEMORY = 'mem.v1';
 /** The features a native node speaks, announced in its hello. */
 export const OWN_FEATURES: readonly string[] = [FEATURE_SDM_ENTROPY, FEATURE_NBRS, FEATURE_RELAY];
 /** The features a browser node speaks. */

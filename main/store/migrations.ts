@@ -11,6 +11,9 @@
  * Version 2 added `settings.iceServers` (STUN/TURN servers, none by default).
  *
  * Version 3 added `settings.udpPorts` (a pinned WebRTC UDP port range, "" = any).
+ *
+ * Version 4 added `memory` (the network memory: this node's last record seq
+ * and the copies of other nodes' records it holds; empty before).
  */
 import { STORE_SCHEMA_VERSION } from './schema.js';
 
@@ -48,8 +51,13 @@ export function migrateV2toV3(v2: Json): Json {
   return v3;
 }
 
+/** Adds the empty `memory` section (no record signed yet, no copies held). */
+export function migrateV3toV4(v3: Json): Json {
+  return 'memory' in v3 ? { ...v3, schemaVersion: 4 } : { ...v3, schemaVersion: 4, memory: { lastSeq: 0, copies: [] } };
+}
+
 /** steps[n] turns version n into version n + 1. */
-const steps: ReadonlyArray<(data: Json) => Json> = [migrateV0toV1, migrateV1toV2, migrateV2toV3];
+const steps: ReadonlyArray<(data: Json) => Json> = [migrateV0toV1, migrateV1toV2, migrateV2toV3, migrateV3toV4];
 
 export type MigrateResult =
   | { ok: true; data: unknown; from: number }

@@ -26,11 +26,13 @@ import {
   MAX_ALLOWED_ORIGINS,
   MAX_BLOCKED_PEERS,
   MAX_ORIGIN_LENGTH,
+  MAX_STORED_COPIES,
 } from '../model/limits.js';
 import { nodeId, nodeIdPattern } from '../protocol/messages.js';
+import { stateRecordSchema } from '../memory/record.js';
 
-/** v2 added `settings.iceServers`, v3 `settings.udpPorts` (see migrations.ts). */
-export const STORE_SCHEMA_VERSION = 3;
+/** v2 added `settings.iceServers`, v3 `settings.udpPorts`, v4 `memory` (see migrations.ts). */
+export const STORE_SCHEMA_VERSION = 4;
 
 /** "host:port" or "[v6]:port"; the host part is what we connected to, not resolved here. */
 const addressPattern = /^(?:\[[^\]\s]+\]|[^\s:[\]]+):[0-9]{1,5}$/;
@@ -135,6 +137,19 @@ export const peerBookEntrySchema = z.strictObject({
   lastSeen: z.number().int().min(0),
 });
 
+/**
+ * The network memory's section (docs/store.md "memory"): the seq of this
+ * node's newest record, so the next one is newer, and the copies of other
+ * nodes' records this node holds (the shard map), each with the wall-clock
+ * time its owner signed it. Records are checked again when read.
+ */
+export const memorySchema = z.strictObject({
+  lastSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  copies: z.array(z.strictObject({ rec: stateRecordSchema, signedAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) })).max(MAX_STORED_COPIES),
+});
+
+export const EMPTY_MEMORY: Readonly<z.infer<typeof memorySchema>> = Object.freeze({ lastSeq: 0, copies: [] });
+
 export const settingsShape = {
   port: intIn(0, 65535),
   cycleMs: intIn(MIN_CYCLE_MS, MAX_CYCLE_MS),
@@ -183,8 +198,10 @@ export const storeSchema = z.strictObject({
   state: stateSchema,
   peers: z.array(peerBookEntrySchema).max(MAX_PEER_RECORDS),
   settings: settingsSchema,
+  memory: memorySchema,
 });
 
+export type StoredMemorySection = z.infer<typeof memorySchema>;
 export type Settings = z.infer<typeof settingsSchema>;
 export type StoredState = z.infer<typeof stateSchema>;
 export type PeerBookEntry = z.infer<typeof peerBookEntrySchema>;

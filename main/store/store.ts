@@ -16,7 +16,9 @@ import { MAX_ADDRESSES_PER_PEER, MAX_PEER_RECORDS, STORE_WRITE_INTERVAL_MS } fro
 import { migrate } from './migrations.js';
 import {
   DEFAULT_SETTINGS,
+  EMPTY_MEMORY,
   STORE_SCHEMA_VERSION,
+  memorySchema,
   peerBookEntrySchema,
   settingsSchema,
   settingsShape,
@@ -26,6 +28,7 @@ import {
   type PeerBookEntry,
   type Settings,
   type StoreData,
+  type StoredMemorySection,
   type StoredState,
 } from './schema.js';
 
@@ -177,6 +180,7 @@ function freshStore(settings: Settings): StoreData {
     state: { ...INITIAL_STATE },
     peers: [],
     settings,
+    memory: { ...EMPTY_MEMORY, copies: [] },
   };
 }
 
@@ -198,6 +202,7 @@ function salvage(file: string, candidate: unknown, problem: string, freshSetting
   const identity = checkIdentity(sections['identity']);
   const state = stateSchema.safeParse(sections['state']);
   const settings = settingsSchema.safeParse(sections['settings']);
+  const memory = memorySchema.safeParse(sections['memory']);
   const seen = new Set<string>();
   const peers: PeerBookEntry[] = [];
   for (const entry of Array.isArray(sections['peers']) ? sections['peers'] : []) {
@@ -214,6 +219,7 @@ function salvage(file: string, candidate: unknown, problem: string, freshSetting
     state.success ? 'state' : null,
     peers.length > 0 ? `${peers.length} peer record(s)` : null,
     settings.success ? 'settings' : null,
+    memory.success && memory.data.copies.length > 0 ? `${memory.data.copies.length} held record cop${memory.data.copies.length === 1 ? 'y' : 'ies'}` : null,
   ].filter((s) => s !== null);
   const notices: Notice[] = [
     {
@@ -229,6 +235,8 @@ function salvage(file: string, candidate: unknown, problem: string, freshSetting
     state: state.success ? state.data : { ...INITIAL_STATE },
     peers,
     settings: settings.success ? settings.data : freshSettings,
+    // Our seq and the copies belong to the identity: a new identity starts with none.
+    memory: identity && memory.success ? memory.data : { ...EMPTY_MEMORY, copies: [] },
   };
   if (!identity) {
     notices.push({
@@ -303,6 +311,7 @@ export class NodeStore {
   #settings: Settings;
   /** Replaced, never mutated, so the array handed out by `peers` stays as it was. */
   #peers: readonly PeerBookEntry[];
+  #memory: StoredMemorySection;
   #dirty = false;
   #timer: NodeJS.Timeout | null = null;
   #lastWriteAt = -Infinity;
@@ -332,6 +341,7 @@ export class NodeStore {
     this.#state = loaded.data.state;
     this.#settings = loaded.data.settings;
     this.#peers = loaded.data.peers;
+    this.#memory = loaded.data.memory;
   }
 
   /**
@@ -456,6 +466,19 @@ export class NodeStore {
     const parsed = stateSchema.safeParse(state);
     if (!parsed.success) throw new RangeError(`invalid node state: ${describeIssues(parsed.error)}`);
     this.#state = parsed.data;
+    this.#markDirty();
+  }
+
+  /** The network memory's section: our last record seq and the copies we hold. */
+  get memory(): StoredMemorySection {
+    return this.#memory;
+  }
+
+  /** Throws RangeError for a section the file could not hold (more than MAX_STORED_COPIES copies, a malformed record). */
+  setMemory(memory: StoredMemorySection): void {
+    const parsed = memorySchema.safeParse(memory);
+    if (!parsed.success) throw new RangeError(`invalid network memory section: ${describeIssues(parsed.error)}`);
+    this.#memory = parsed.data;
     this.#markDirty();
   }
 
@@ -606,6 +629,7 @@ export class NodeStore {
       state: this.#state,
       peers: [...this.#peers],
       settings: this.#pendingSettings ?? this.#settings,
+      memory: this.#memory,
     };
   }
 
