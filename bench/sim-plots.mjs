@@ -25,7 +25,7 @@ const label = (v) => {
  * series: [{ label, color, points: [[x, y]], dash?, marker? }]. Options: xLog, yLog (default both true),
  * width, height. Points with y <= 0 (on a log axis) or non-finite are left out.
  */
-export function linePlotSvg(title, xLabel, yLabel, series, { xLog = true, yLog = true, width = 680, height = 420, legendWidth = 250 } = {}) {
+export function linePlotSvg(title, xLabel, yLabel, series, { xLog = true, yLog = true, legendWidth = 250, width = 560 + legendWidth, height = 420 } = {}) {
   const m = { l: 70, r: 20 + legendWidth, t: 40, b: 50 };
   const ok = ([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!xLog || x > 0) && (!yLog || y > 0);
   const all = series.flatMap((s) => s.points.filter(ok));
@@ -43,7 +43,7 @@ export function linePlotSvg(title, xLabel, yLabel, series, { xLog = true, yLog =
   const X = (x) => m.l + f(x, x0, x1, xLog) * (width - m.l - m.r);
   const Y = (y) => m.t + (1 - f(y, y0, y1, yLog)) * (height - m.t - m.b);
   let out = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">\n`;
-  out += `<rect width="100%" height="100%" fill="white"/>\n<text x="${(width - legendWidth) / 2}" y="20" text-anchor="middle" font-size="14">${esc(title)}</text>\n`;
+  out += `<rect width="100%" height="100%" fill="white"/>\n<text x="${m.l}" y="20" font-size="14">${esc(title)}</text>\n`;
   for (const t of ticks(y0, y1, yLog)) {
     if (t < y0 || t > y1) continue;
     out += `<line x1="${m.l}" x2="${width - m.r}" y1="${Y(t).toFixed(1)}" y2="${Y(t).toFixed(1)}" stroke="#ddd"/><text x="${m.l - 6}" y="${(Y(t) + 4).toFixed(1)}" text-anchor="end">${label(t)}</text>\n`;

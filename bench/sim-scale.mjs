@@ -13,12 +13,14 @@
 // docs/sim-*.svg, bench/sim-results.json and BENCHMARKS.md's simulator section (between its markers).
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../dist/main/model/prng.js';
 import { barabasiAlbertGraph, randomRegularGraph } from '../dist/main/sim/graph.js';
-import { FastSimulator } from '../dist/main/sim/fast.js';
+import { createSimState, FastSimulator, kernelArrays } from '../dist/main/sim/fast.js';
+import { BLOCK, seedPulls, steps } from '../dist/main/sim/kernel.js';
 import { Simulator } from '../dist/main/sim/simulator.js';
 import { predictedCycles, slemLanczos, steadySpreadEstimate } from '../dist/main/sim/spectrum.js';
 import { ParallelSimulator } from '../dist/main/sim-workers/parallel.js';
@@ -86,10 +88,44 @@ function uniformStart(n, seed) {
 }
 
 // ------------------------------------------------------------------ 10, 11: throughput and memory
+const BUSY_LOOP = `const { parentPort, workerData } = require('node:worker_threads');
+let x = 0;
+const t = performance.now();
+for (let i = 0; i < workerData; i++) x = (x + Math.imul(i, 7)) | 0;
+parentPort.postMessage(performance.now() - t + (x === 0.5 ? 1 : 0));`;
+
+/**
+ * How much of `threads` cores this machine gives us right now: the same integer loop on 1 and on
+ * `threads` worker threads at once, throughput ratio (best of 3). On an idle 2-core machine ~2;
+ * when other processes hold a core, the engines' thread ratios cannot exceed it either.
+ */
+async function coresAvailable(threads) {
+  const once = async (t) => {
+    const started = performance.now();
+    await Promise.all(Array.from({ length: t }, () => new Promise((resolve, reject) => {
+      const w = new Worker(BUSY_LOOP, { eval: true, workerData: 2e8 });
+      w.once('message', resolve);
+      w.once('error', reject);
+    })));
+    return (t * 2e8) / (performance.now() - started);
+  };
+  let one = 0;
+  let many = 0;
+  for (let r = 0; r < 3; r++) {
+    one = Math.max(one, await once(1));
+    many = Math.max(many, await once(threads));
+  }
+  return many / one;
+}
+
 async function throughput(results, { quick }) {
   const row = ROWS.throughput;
   const reps = quick ? 3 : 5;
   const out = { runs: [] };
+  if (threadsAvailable > 1) {
+    out.coresBefore = await coresAvailable(threadsAvailable);
+    results.add(row, `control: the same integer loop on ${threadsAvailable} threads / one thread, before the engines`, 'ratio', out.coresBefore, null, { note: 'how much of the cores the machine gave this run; the engines cannot scale past it' });
+  }
   const cases = [
     { name: 'N=10,000 random 6-regular (row 6 graph)', graph: () => randomRegularGraph(10_000, 6, 1), weightings: ['seed'], target: true },
     { name: 'N=10,000 random 8-regular', graph: () => randomRegularGraph(10_000, 8, 1), weightings: WEIGHTINGS, target: true },
@@ -128,7 +164,32 @@ async function throughput(results, { quick }) {
       results.add(row, `max |drift difference|, fast engine vs reference${two ? ` and ${threadsAvailable} threads vs one` : ''}: ${label}`, 'drift units', Math.max(exact, exactThreads), '<= 0', { vsReference: exact, vsOneThread: exactThreads });
     }
   }
+  if (threadsAvailable > 1) {
+    out.coresAfter = await coresAvailable(threadsAvailable);
+    results.add(row, `control: the same integer loop on ${threadsAvailable} threads / one thread, after the engines`, 'ratio', out.coresAfter, null, {});
+  }
   return out;
+}
+
+/**
+ * Where a fast seed-rule cycle goes, N = 10^4 k = 8: the kernel's two parts timed alone, next to the
+ * reference's whole cycle (the measurement behind a missed one-core target).
+ */
+async function kernelParts(results, { quick }) {
+  const g = randomRegularGraph(10_000, 8, 1);
+  const n = g.n;
+  const state = createSimState({ graph: g, params: NOISY });
+  const k = kernelArrays(state);
+  const pull = new Float64Array(2 * BLOCK);
+  const diff = [0, 0];
+  const gather = { run: async (c) => { for (let r = 0; r < c; r++) for (let b = 0; b < n; b += BLOCK) seedPulls(k, state.xyA, b, Math.min(n, b + BLOCK), pull); } };
+  const step = { run: async (c) => { for (let r = 0; r < c; r++) for (let b = 0; b < n; b += BLOCK) steps(k, state.xyA, state.xyB, b, Math.min(n, b + BLOCK), NOISY, pull, diff); } };
+  const ref = reference({ graph: g, params: NOISY });
+  const [refRate, gatherRate, stepRate] = await race([ref, gather, step], n, quick ? 100 : 400, quick ? 3 : 5);
+  const row = ROWS.throughput;
+  results.add(row, 'kernel part alone, N=10,000 k=8: the neighbour sums (peerPull) of a seed-rule cycle', 'node-cycles/s', gatherRate, null, { baseline: refRate, baselineName: 'reference Simulator, whole cycle, same run' });
+  results.add(row, 'kernel part alone, N=10,000 k=8: entropy (sfc32) and driftDiffInto of a cycle', 'node-cycles/s', stepRate, null, { baseline: refRate, baselineName: 'reference Simulator, whole cycle, same run' });
+  return { reference: refRate, neighbourSums: gatherRate, entropyAndStep: stepRate, bothInSeries: 1 / (1 / gatherRate + 1 / stepRate) };
 }
 
 function memory(results, n) {
@@ -360,6 +421,13 @@ export function studyMarkdown(study, meta) {
   for (const r of study.throughput.runs) {
     lines.push(`| ${r.case} | ${r.weighting} | ${fmt(r.reference)} | ${fmt(r.oneThread)} | ${r.threads ? fmt(r.threads) : '—'} | ${(r.oneThread / r.reference).toFixed(2)} | ${r.threads ? (r.threads / r.oneThread).toFixed(2) : '—'} |`);
   }
+  const parts = study.throughput.parts;
+  if (study.throughput.coresBefore !== undefined) {
+    lines.push('');
+    lines.push(`Control in the same run: a plain integer loop on ${threadsAvailable} threads ran ${study.throughput.coresBefore.toFixed(2)}x (before the engines) and ${study.throughput.coresAfter.toFixed(2)}x (after) its speed on one thread: the share of the cores the machine gave this run.`);
+  }
+  lines.push('');
+  lines.push(`Where a seed-rule cycle goes (N = 10,000, k = 8, one thread): the neighbour sums alone run at ${fmt(parts.neighbourSums)} node-cycles/s, the entropy and step alone at ${fmt(parts.entropyAndStep)}, so the two in series allow ${fmt(parts.bothInSeries)}; the reference Simulator's whole cycle ran at ${fmt(parts.reference)} in the same run.`);
   lines.push('');
   const m = study.memory;
   lines.push(`Memory per node beyond the graph: seed ${m.seed.fast}, Metropolis ${m.metropolis.fast}, W-MSR ${m.wmsr.fast} bytes with stubborn nodes (reference Simulator: ${fmt(m.seed.reference)}, ${fmt(m.metropolis.reference)}, ${fmt(m.wmsr.reference)}); the graph itself ${fmt(m.graph)} bytes per node at k = 8.`);
@@ -403,6 +471,7 @@ export async function simScaleRows(results, { quick = false, maxN = quick ? 10_0
   const study = {};
   console.log(' throughput');
   study.throughput = await throughput(results, { quick });
+  study.throughput.parts = await kernelParts(results, { quick });
   study.memory = memory(results, Math.min(maxN, 1_000_000));
   console.log(' scaling with N');
   study.scaling = await scaling(results, { sizes });
