@@ -17,4 +17,5 @@ export class BenchOutput {
   checkBenchmarksMd(): void;
   file(name: string, text: string): void;
   benchmarksMd(resultsMd: string): void;
+  editBenchmarksMd(edit: (text: string) => string): void;
 }

@@ -18,6 +18,12 @@ export const COMMITTED_BENCH_FILES = {
   'results.md': 'bench/results.md',
   'bench-convergence.svg': 'docs/bench-convergence.svg',
   'bench-latency.svg': 'docs/bench-latency.svg',
+  // bench/sim-scale.mjs (rows 10-13)
+  'sim-results.json': 'bench/sim-results.json',
+  'sim-cycles.svg': 'docs/sim-cycles.svg',
+  'sim-spread.svg': 'docs/sim-spread.svg',
+  'sim-byzantine.svg': 'docs/sim-byzantine.svg',
+  'sim-throughput.svg': 'docs/sim-throughput.svg',
 };
 
 export const BENCHMARKS_MD = 'BENCHMARKS.md';
@@ -81,6 +87,13 @@ export class BenchOutput {
     if (!this.write) return;
     const path = join(this.root, BENCHMARKS_MD);
     this.#put(BENCHMARKS_MD, spliceGenerated(readFileSync(path, 'utf8'), resultsMd));
+  }
+
+  /** With --write, rewrites BENCHMARKS.md through `edit` (a splice of one of its generated sections). */
+  editBenchmarksMd(edit) {
+    if (!this.write) return;
+    const path = join(this.root, BENCHMARKS_MD);
+    this.#put(BENCHMARKS_MD, edit(readFileSync(path, 'utf8')));
   }
 
   #put(relative, text) {

@@ -18,9 +18,10 @@ import { histogramSvg, load, logPlotSvg, percentile, Results, fmt } from './lib.
 import { BenchOutput, OUT_DIR } from './output.mjs';
 import { rawBaseline } from './raw.mjs';
 import { robustRows } from './robust.mjs';
+import { simScaleRows } from './sim-scale.mjs';
 
 const USAGE = `usage: npm run bench -- [--quick] [--write]
-  --quick   the reduced set (~110 s): N = 2, 20; 1M-cycle long run
+  --quick   the reduced set (~3 min): N = 2, 20; 1M-cycle long run; simulator study up to N = 10^4
   --write   also update the committed results: bench/results*.json, bench/results.md, docs/bench-*.svg
             and BENCHMARKS.md's generated section (without it a run writes to ${OUT_DIR}/bench/ only)`;
 
@@ -304,6 +305,9 @@ console.log('simulator throughput, N=10,000, k=6');
 
 // ------------------------------------------------------------------ 8. robust step (W-MSR) and trust, simulator
 robustRows(results, { quick });
+
+// ------------------------------------------------------------------ 10-13. the simulator at scale (bench/sim-scale.mjs; alone: node bench/sim-scale.mjs)
+await simScaleRows(results, { quick, output });
 
 loads.end = load();
 const meta = { mode: quick ? 'quick' : 'full', date: startedAt.toISOString(), cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverage: loads, seconds: (Date.now() - startedAt.getTime()) / 1000 };

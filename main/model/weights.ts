@@ -33,6 +33,16 @@ export function metropolisWeight(di: number, dj: number): number {
   return 1 / (1 + Math.max(di, dj));
 }
 
+/**
+ * 1 / (1 + d): the simulator keeps one per node instead of a weight per
+ * edge. metropolisWeight(di, dj) is the smaller of metropolisInverse(di)
+ * and metropolisInverse(dj), the same double (1 + d is exact and a
+ * correctly rounded 1 / y is non-increasing in y).
+ */
+export function metropolisInverse(d: number): number {
+  return 1 / (1 + d);
+}
+
 /** A fresh peer as the weighted pull sees it: its replica and the degree it last advertised (undefined if never). */
 export interface WeightedPeer {
   readonly r: Vec2;
