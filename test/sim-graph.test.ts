@@ -33,11 +33,12 @@ function randomRegularReference(n: number, k: number, seed: number): Graph {
       edges.push([a, b]);
     }
     let ok = true;
+    const pending = new Set(bad);
     for (const idx of bad) {
       let fixed = false;
       for (let tries = 0; tries < 200 && !fixed; tries++) {
         const other = Math.floor(random() * edges.length);
-        if (other === idx) continue;
+        if (other === idx || pending.has(other)) continue;
         const [a, b] = edges[idx]!;
         const [c, d] = edges[other]!;
         const k1 = Math.min(c, d) * n + Math.max(c, d);
@@ -50,6 +51,7 @@ function randomRegularReference(n: number, k: number, seed: number): Graph {
         seen.add(e2);
         edges[idx] = [a, c];
         edges[other] = [b, d];
+        pending.delete(idx);
         fixed = true;
       }
       if (!fixed) {
@@ -79,6 +81,20 @@ describe('randomRegularGraph (typed arrays)', () => {
       }
     }
   });
+  it('gives every node exactly k neighbours (a repair never swaps with an edge still waiting for its own)', () => {
+    const short: string[] = [];
+    for (let n = 10; n <= 200; n += 3) {
+      for (const k of [3, 4, 6, 8]) {
+        if ((n * k) % 2 !== 0) continue;
+        for (let seed = 1; seed <= 20; seed++) {
+          const g = randomRegularGraph(n, k, seed);
+          for (let i = 0; i < n; i++) if (g.offsets[i + 1]! - g.offsets[i]! !== k) short.push(`n=${n} k=${k} seed=${seed} node ${i}`);
+        }
+      }
+    }
+    expect(short).toEqual([]);
+  });
+
   it('rejects impossible sizes', () => {
     expect(() => randomRegularGraph(5, 3, 1)).toThrow(RangeError);
     expect(() => randomRegularGraph(4, 4, 1)).toThrow(RangeError);

@@ -85,6 +85,8 @@ export function randomRegularGraph(n: number, k: number, seed: number): Graph {
   const edgeCount = stubCount / 2;
   const seen = new EdgeKeySet(edgeCount);
   const bad = new Int32Array(Math.max(16, edgeCount));
+  /** Edges still waiting for their repair: never a swap partner (its key belongs to the good copy it duplicates). */
+  const pending = new Uint8Array(edgeCount);
   for (let attempt = 0; attempt < 1000; attempt++) {
     // Stub s belongs to node floor(s / k); after the shuffle, edge e is (stubs[2e], stubs[2e+1]).
     const stubs = new Int32Array(stubCount);
@@ -96,13 +98,16 @@ export function randomRegularGraph(n: number, k: number, seed: number): Graph {
       stubs[j] = t;
     }
     seen.clear();
+    pending.fill(0);
     let badCount = 0;
     for (let e = 0; e < edgeCount; e++) {
       const a = stubs[2 * e]!;
       const b = stubs[2 * e + 1]!;
       const key = edgeKey(a, b, n);
-      if (a === b || seen.has(key)) bad[badCount++] = e;
-      else seen.add(key);
+      if (a === b || seen.has(key)) {
+        bad[badCount++] = e;
+        pending[e] = 1;
+      } else seen.add(key);
     }
     // Repair self-loops and multi-edges by swapping endpoints with random good edges.
     let ok = true;
@@ -111,7 +116,7 @@ export function randomRegularGraph(n: number, k: number, seed: number): Graph {
       let fixed = false;
       for (let tries = 0; tries < 200 && !fixed; tries++) {
         const other = Math.floor(random() * edgeCount);
-        if (other === idx) continue;
+        if (other === idx || pending[other]) continue;
         const a = stubs[2 * idx]!;
         const b = stubs[2 * idx + 1]!;
         const c = stubs[2 * other]!;
@@ -126,6 +131,7 @@ export function randomRegularGraph(n: number, k: number, seed: number): Graph {
         seen.add(e2);
         stubs[2 * idx + 1] = c;
         stubs[2 * other] = b;
+        pending[idx] = 0;
         fixed = true;
       }
       if (!fixed) {
