@@ -172,6 +172,11 @@ describe.skipIf(skip)('browser nodes', () => {
       await pageA.locator(`[data-testid="peer-row"][data-peer-id="${nodeId}"]`).waitFor({ timeout: 30_000 });
       await pageA.locator(`[data-testid="peer-row"][data-peer-id="${b.id}"][data-kind="browser"]`).waitFor({ timeout: 30_000 });
       expect(await pageA.getByTestId('join-link').isHidden()).toBe(true);
+      // The tabs run the network memory too: each knows the other tab and the node by their signed records.
+      await waitFor('tab A to know the others from the network memory', async () => {
+        const known = (await tabProbe(pageA))!.status.network?.nodes.map((n) => n.id) ?? [];
+        return known.includes(b.id) && known.includes(nodeId);
+      }, 60_000);
     } finally {
       await context.close();
     }

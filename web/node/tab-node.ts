@@ -9,6 +9,7 @@
 import type { DashboardStatus, LvsApi, NodeEventMessage, Result, Settings, SettingsUpdate } from '../../main/bridge/api.js';
 import { DEFAULT_SETTINGS, validateSettingsPatch } from '../../main/store/schema.js';
 import { DriftNode, type CycleTimer } from '../../main/node/drift-node.js';
+import type { HandshakeCrypto } from '../../main/protocol/handshake.js';
 import { NBRS_EVERY_CYCLES } from '../../main/model/limits.js';
 import { BrowserTransport } from './browser-transport.js';
 import { loadTabIdentity, type TabIdentity, type TabState } from './tab-identity.js';
@@ -48,6 +49,8 @@ export class TabNode {
     readonly hub: string,
     transport: BrowserTransport,
     cycleTimer: CycleTimer | undefined,
+    /** Signs this tab's state records for the network memory (docs/protocol.md "Network memory"). */
+    crypto: HandshakeCrypto,
   ) {
     this.transport = transport;
     const saved = identity.settings;
@@ -63,6 +66,8 @@ export class TabNode {
       initial,
       kind: 'browser',
       blocked: this.settings.blockedPeers ?? [],
+      // The tab gossips and holds copies like any node, while it is open (they are not kept across reloads).
+      memory: { crypto },
       ...(cycleTimer ? { cycleTimer } : {}),
     });
     transport.setRelay((via, to, sid, payload) => this.node.sendSignal(via, to, sid, payload));
@@ -184,14 +189,15 @@ export class TabNode {
 export async function startTabNode(options: TabNodeOptions): Promise<TabNode> {
   const identity = options.identity ?? (await loadTabIdentity());
   let tab: TabNode | null = null;
+  const auth = await identity.handshake(options.networkPassphrase ?? null);
   const transport = new BrowserTransport({
     localId: identity.id,
-    auth: await identity.handshake(options.networkPassphrase ?? null),
+    auth,
     log: (level, message) => {
       if (level !== 'debug') tab?.node.events.emit('log', { level, message, at: Date.now() });
     },
   });
-  tab = new TabNode(identity, options.hub, transport, options.cycleTimer);
+  tab = new TabNode(identity, options.hub, transport, options.cycleTimer, auth);
   tab.start();
   return tab;
 }
