@@ -877,7 +877,12 @@ export class WebRtcTransport implements Transport {
         return this.onFrameBeforeProof(s, frame);
       }
       if (s.phase !== 'open' || !s.link) return;
-      this.deliver('onFrame', () => this.handler.onFrame(s.link!, frame));
+      // The hot path (one call per frame): no closure per frame, the same isolation as deliver().
+      try {
+        this.handler.onFrame(s.link, frame);
+      } catch (err) {
+        this.log('warn', `handler onFrame threw: ${(err as Error).stack ?? String(err)}`);
+      }
     });
     dc.onClosed(() => this.lost(s, 'channel closed'));
     dc.onError((err) => this.lost(s, `channel error: ${err}`));
