@@ -18,6 +18,7 @@ export const COMMITTED_BENCH_FILES = {
   'results.md': 'bench/results.md',
   'bench-convergence.svg': 'docs/bench-convergence.svg',
   'bench-latency.svg': 'docs/bench-latency.svg',
+  'bench-scale.svg': 'docs/bench-scale.svg',
 };
 
 export const BENCHMARKS_MD = 'BENCHMARKS.md';

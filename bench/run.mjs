@@ -18,6 +18,7 @@ import { histogramSvg, load, logPlotSvg, percentile, Results, fmt } from './lib.
 import { BenchOutput, OUT_DIR } from './output.mjs';
 import { rawBaseline } from './raw.mjs';
 import { robustRows } from './robust.mjs';
+import { scaleRows } from './scale.mjs';
 
 const USAGE = `usage: npm run bench -- [--quick] [--write]
   --quick   the reduced set (~110 s): N = 2, 20; 1M-cycle long run
@@ -224,6 +225,10 @@ function costProcess(mode, n, seconds) {
 }
 
 await meshSetup();
+
+// ------------------------------------------------------------------ 14. 250 nodes over processes, next to the bare transport
+if (quick) console.log('row 14 (250 nodes over processes): full run only, or node bench/scale.mjs');
+else output.file('bench-scale.svg', scaleRows(results).svg);
 
 // ------------------------------------------------------------------ 5b. per-frame JavaScript cost
 {
