@@ -705,7 +705,10 @@ export class WebRtcTransport implements Transport {
       s.peer = peer;
       peer.pc.onLocalDescription((sdp, type) => this.onLocalDescription(s, sdp, type));
       peer.pc.onLocalCandidate((candidate, mid) => this.onLocalCandidate(s, candidate, mid));
-      peer.pc.onIceStateChange((state) => this.onIceState(s, state));
+      // Only the dialer waits for its ICE check (mayLeave). Every callback is a thread-safe function
+      // with a libuv async handle for the connection's life, and libuv scans all of them on each
+      // wake-up of the main thread (BENCHMARKS.md, row 14): one fewer per accepted link.
+      if (s.role === 'dialer') peer.pc.onIceStateChange((state) => this.onIceState(s, state));
       return peer;
     } catch (err) {
       this.log('warn', `cannot create PeerConnection: ${(err as Error).message}`);
