@@ -14,12 +14,13 @@ import { linePlotSvg, load, Results } from './lib.mjs';
 import { OUT_DIR } from './output.mjs';
 
 /**
- * Nodes per worker process. One process is cheapest in total while its main thread keeps up (its
- * nodes share the native threads' wake-ups), but node-datachannel runs every send on the main
- * thread and libjuice polls every socket of the process on each wake-up under one lock, so at 250
- * nodes one process falls behind its 10 Hz on a busy 2-core machine (BENCHMARKS.md, row 14).
+ * Nodes per worker process: all 250 in one. Measured at 250 nodes (BENCHMARKS.md, row 14), one
+ * process costs no more CPU than two, three or four (its nodes share the native threads' wake-ups)
+ * and about 0.3 MB per node less for every process it saves (Node, the modules and
+ * node-datachannel's threads, ~70 MB each). Its one main thread runs every send and every cycle,
+ * so on a machine busy with other work it falls behind its 10 Hz first (the row says so).
  */
-export const NODES_PER_PROCESS = 125;
+export const NODES_PER_PROCESS = 250;
 export const SCALE_NODES = [20, 100, 250];
 const CLUSTER = fileURLToPath(new URL('./cluster-run.mjs', import.meta.url));
 
