@@ -119,7 +119,7 @@ export function histogramSvg(title, sets, { width = 640, height = 360, minMs = 0
 export function linePlotSvg(title, xLabel, yLabel, series, { width = 640, height = 400, notes = [] } = {}) {
   const m = { l: 70, r: 20, t: 40, b: 50 };
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  const xMax = Math.max(1, ...all.map(([x]) => x)) * 1.05;
+  const xMax = Math.max(1, ...all.map(([x]) => x)) * 1.12;
   const yMax = Math.max(1e-9, ...all.map(([, y]) => y)) * 1.15;
   const X = (x) => m.l + (x / xMax) * (width - m.l - m.r);
   const Y = (y) => m.t + (1 - y / yMax) * (height - m.t - m.b);
@@ -141,7 +141,7 @@ export function linePlotSvg(title, xLabel, yLabel, series, { width = 640, height
   series.forEach((s, k) => {
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     out += `<polyline fill="none" stroke="${s.color}" stroke-width="1.6" points="${pts.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>\n`;
-    for (const [x, y] of pts) out += `<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3" fill="${s.color}"/><text x="${(X(x) + 5).toFixed(1)}" y="${(Y(y) - 6).toFixed(1)}" fill="${s.color}">${Number(y.toPrecision(3))}</text>\n`;
+    for (const [x, y] of pts) out += `<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3" fill="${s.color}"/><text x="${(X(x) + 5).toFixed(1)}" y="${(Y(y) + (k % 2 === 0 ? -6 : 16)).toFixed(1)}" fill="${s.color}">${Number(y.toPrecision(3))}</text>\n`;
     out += `<line x1="${width - m.r - 250}" x2="${width - m.r - 225}" y1="${m.t + 16 + 16 * k}" y2="${m.t + 16 + 16 * k}" stroke="${s.color}" stroke-width="2"/><text x="${width - m.r - 220}" y="${m.t + 20 + 16 * k}">${esc(s.label)}</text>\n`;
   });
   notes.forEach((note, i) => {

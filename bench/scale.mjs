@@ -76,11 +76,15 @@ export function scaleRows(results, { quick = false } = {}) {
       results.add(14, `frames received per second, ${n} nodes`, 'frames/s', node.framesPerSecond, null, { baseline: bare.framesPerSecond, baselineName: 'bare transport, same graph and timing' });
     }
   }
-  const svg = linePlotSvg('CPU per node, k = 6 at 10 Hz, loopback (all processes)', 'nodes', '% of one core per node', [
+  return { runs, svg: scaleSvg(runs) };
+}
+
+/** docs/bench-scale.svg: CPU per node against nodes, the node and the bare transport. */
+export function scaleSvg(runs) {
+  return linePlotSvg('CPU per node, k = 6 at 10 Hz, loopback (all processes)', 'nodes', '% of one core per node', [
     { label: 'node (DriftNode + WebRtcTransport)', color: '#d62728', points: runs.map((r) => [r.n, r.node.cpuPercentPerNode]) },
     { label: 'bare node-datachannel', color: '#1f77b4', points: runs.map((r) => [r.n, r.bare.cpuPercentPerNode]) },
   ], { notes: runs.map((r) => `${r.n}: ${r.processes} process(es)`) });
-  return { runs, svg };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
