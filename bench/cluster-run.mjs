@@ -39,8 +39,10 @@ Options:
   --k K                degree of the regular topology, 1 to N-1 (default min(6, N-1); N*K must be even)
   --max-peers M        each node's link cap with --topology maxpeers, 1-64 (default 8)
   --known K            addresses each node is told with --topology maxpeers, 1 to N-1 (default N-1)
-  --seconds S          how long to run once the links have settled (no change for 3 s; with maxpeers
-                       also one connected mesh; at most 60 s), 1-3600 (default 20)
+  --seconds S          length of the measured window, which opens once the links have settled (no
+                       change for 3 s; with maxpeers also one connected mesh; at most 60 s) and, with
+                       alpha or gamma above 0, the spread is within 1.5x of the predicted floor (at
+                       most 120 s), 1-3600 (default 20)
   --cycle-ms MS        drift cycle period, 50-200 (default 100)
   --weights W          peer weighting: seed (beta * mean), metropolis or wmsr (default seed: the
                        spectral prediction is for linear weightings)
@@ -158,9 +160,18 @@ function startWorker(first, count) {
   });
   return w;
 }
+/** A worker that said it stopped exits by itself (a profiler run with --cpu-prof writes its profile then); the rest are killed. */
+const WORKER_EXIT_WAIT_MS = 10_000;
 async function stopAll() {
   await Promise.allSettled(workers.map((w) => (w.child.connected ? call(w, 'stop') : null)));
-  for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => (w.child.exitCode !== null || w.child.signalCode !== null ? null : new Promise((resolve) => {
+    const timer = setTimeout(resolve, WORKER_EXIT_WAIT_MS);
+    w.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  }))));
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
 }
 process.on('SIGINT', () => {
   for (const w of workers) w.child.kill('SIGKILL');
