@@ -72,17 +72,19 @@ export class Cluster {
   sent = new Map();
 
   /**
-   * @param opts {n, params, weights, cycleMs, initial(i) -> [x,y], seed, maxPeers, first, memory}: nodes get the global
-   * indices first .. first+n-1 (a cluster spread over processes), which pick their start and PRNG seed; with
-   * `memory` ({gossipIntervalMs?}), every node runs the network memory.
+   * @param opts {n, params, weights, cycleMs, initial(i) -> [x,y], seed, maxPeers, first, memory, instrument}: nodes
+   * get the global indices first .. first+n-1 (a cluster spread over processes), which pick their start and PRNG
+   * seed; with `memory` ({gossipIntervalMs?}), every node runs the network memory. instrument (default true) wraps
+   * every link's send and onFrame for the latency probe; the cost rows of `npm run cluster` turn it off, so that the
+   * harness's per-frame bookkeeping is not counted as the nodes'.
    */
   async start(opts) {
-    const { n, params, weights = 'seed', cycleMs = 100, initial = () => [0, 0], seed = 1, first = 0 } = opts;
+    const { n, params, weights = 'seed', cycleMs = 100, initial = () => [0, 0], seed = 1, first = 0, instrument = true } = opts;
     const maxPeers = opts.maxPeers ?? Math.max(8, n);
     for (let i = first; i < first + n; i++) {
       const { id, auth } = newIdentity();
       const transport = new WebRtcTransport({ localId: id, auth, bindAddress: '127.0.0.1' });
-      this.instrument(transport, id);
+      if (instrument) this.instrument(transport, id);
       const node = new DriftNode({
         id,
         name: `bench${i}`,

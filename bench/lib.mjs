@@ -114,3 +114,38 @@ export function histogramSvg(title, sets, { width = 640, height = 360, minMs = 0
   });
   return out + '</svg>\n';
 }
+
+/** A line plot with linear axes from 0 and a marker at every point; series: [{label, color, points: [[x, y]]}]; notes: lines under the legend. */
+export function linePlotSvg(title, xLabel, yLabel, series, { width = 640, height = 400, notes = [] } = {}) {
+  const m = { l: 70, r: 20, t: 40, b: 50 };
+  const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const xMax = Math.max(1, ...all.map(([x]) => x)) * 1.12;
+  const yMax = Math.max(1e-9, ...all.map(([, y]) => y)) * 1.15;
+  const X = (x) => m.l + (x / xMax) * (width - m.l - m.r);
+  const Y = (y) => m.t + (1 - y / yMax) * (height - m.t - m.b);
+  const ticks = (max) => {
+    const step = 10 ** Math.floor(Math.log10(max / 5));
+    const nice = [1, 2, 5, 10].map((f) => f * step).find((s) => max / s <= 6);
+    return Array.from({ length: Math.floor(max / nice) + 1 }, (_, i) => i * nice);
+  };
+  let out = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">\n`;
+  out += `<rect width="100%" height="100%" fill="white"/>\n<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${esc(title)}</text>\n`;
+  for (const y of ticks(yMax)) {
+    out += `<line x1="${m.l}" x2="${width - m.r}" y1="${Y(y).toFixed(1)}" y2="${Y(y).toFixed(1)}" stroke="#ddd"/><text x="${m.l - 6}" y="${(Y(y) + 4).toFixed(1)}" text-anchor="end">${Number(y.toPrecision(3))}</text>\n`;
+  }
+  for (const x of ticks(xMax)) {
+    out += `<text x="${X(x).toFixed(1)}" y="${height - m.b + 16}" text-anchor="middle">${Number(x.toPrecision(3))}</text>\n`;
+  }
+  out += `<text x="${width / 2}" y="${height - 10}" text-anchor="middle">${esc(xLabel)}</text>\n<text x="16" y="${height / 2}" transform="rotate(-90 16 ${height / 2})" text-anchor="middle">${esc(yLabel)}</text>\n`;
+  out += `<rect x="${m.l}" y="${m.t}" width="${width - m.l - m.r}" height="${height - m.t - m.b}" fill="none" stroke="#888"/>\n`;
+  series.forEach((s, k) => {
+    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    out += `<polyline fill="none" stroke="${s.color}" stroke-width="1.6" points="${pts.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>\n`;
+    for (const [x, y] of pts) out += `<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3" fill="${s.color}"/><text x="${(X(x) + 5).toFixed(1)}" y="${(Y(y) + (k % 2 === 0 ? -6 : 16)).toFixed(1)}" fill="${s.color}">${Number(y.toPrecision(3))}</text>\n`;
+    out += `<line x1="${width - m.r - 250}" x2="${width - m.r - 225}" y1="${m.t + 16 + 16 * k}" y2="${m.t + 16 + 16 * k}" stroke="${s.color}" stroke-width="2"/><text x="${width - m.r - 220}" y="${m.t + 20 + 16 * k}">${esc(s.label)}</text>\n`;
+  });
+  notes.forEach((note, i) => {
+    out += `<text x="${width - m.r - 250}" y="${m.t + 20 + 16 * (series.length + i)}" fill="#555">${esc(note)}</text>\n`;
+  });
+  return out + '</svg>\n';
+}

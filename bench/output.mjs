@@ -24,6 +24,7 @@ export const COMMITTED_BENCH_FILES = {
   'sim-spread.svg': 'docs/sim-spread.svg',
   'sim-byzantine.svg': 'docs/sim-byzantine.svg',
   'sim-throughput.svg': 'docs/sim-throughput.svg',
+  'bench-scale.svg': 'docs/bench-scale.svg',
 };
 
 export const BENCHMARKS_MD = 'BENCHMARKS.md';

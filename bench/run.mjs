@@ -11,7 +11,7 @@ import { driftStep, sampleEntropy, spread } from '../dist/main/model/drift.js';
 import { seededRandom } from '../dist/main/model/prng.js';
 import { completeGraph, edgesOf, fromEdges, randomRegularGraph, topology } from '../dist/main/sim/graph.js';
 import { Simulator } from '../dist/main/sim/simulator.js';
-import { encodeMessage, parseFrame } from '../dist/main/protocol/messages.js';
+import { encodeMessage, parseFrame, parseFrameGeneral } from '../dist/main/protocol/messages.js';
 import { predictedCycles, slem } from '../dist/main/sim/spectrum.js';
 import { Cluster } from './cluster.mjs';
 import { histogramSvg, load, logPlotSvg, percentile, Results, fmt } from './lib.mjs';
@@ -19,6 +19,7 @@ import { BenchOutput, OUT_DIR } from './output.mjs';
 import { rawBaseline } from './raw.mjs';
 import { robustRows } from './robust.mjs';
 import { simScaleRows } from './sim-scale.mjs';
+import { scaleRows } from './scale.mjs';
 
 const USAGE = `usage: npm run bench -- [--quick] [--write]
   --quick   the reduced set (~3 min): N = 2, 20; 1M-cycle long run; simulator study up to N = 10^4
@@ -226,9 +227,14 @@ function costProcess(mode, n, seconds) {
 
 await meshSetup();
 
+// ------------------------------------------------------------------ 14. 250 nodes over processes, next to the bare transport
+if (quick) console.log('row 14 (250 nodes over processes): full run only, or node bench/scale.mjs');
+else output.file('bench-scale.svg', scaleRows(results).svg);
+
 // ------------------------------------------------------------------ 5b. per-frame JavaScript cost
 {
-  // What one inbound cycle frame costs in JavaScript: parseFrame (JSON.parse, finite-number scan, zod) vs JSON.parse alone.
+  // What one inbound cycle frame costs in JavaScript: parseFrame (the sdm fast path) and parseFrameGeneral
+  // (JSON.parse, finite-number scan, zod: every other frame) vs JSON.parse alone.
   const frame = encodeMessage({ type: 'sdm', v: 2, seq: 123456, diff: [0.012345678901234567, -0.0034567890123456], e: [0.4123456789012345, -0.7712345678901234] });
   const perFrameUs = (f) => {
     const reps = 200_000;
@@ -239,7 +245,9 @@ await meshSetup();
   const best = (f) => Math.min(perFrameUs(f), perFrameUs(f), perFrameUs(f));
   const parse = best(() => { if (!parseFrame(frame).ok) throw new Error('bench frame rejected'); });
   const bare = best(() => JSON.parse(frame));
-  results.add(5, 'parse + validate one sdm frame (parseFrame)', 'µs', parse, null, { baseline: bare, baselineName: 'JSON.parse alone (µs)', frameBytes: frame.length });
+  const general = best(() => { if (!parseFrameGeneral(frame).ok) throw new Error('bench frame rejected'); });
+  results.add(5, 'parse + validate one sdm frame (parseFrame, fast path)', 'µs', parse, null, { baseline: bare, baselineName: 'JSON.parse alone (µs)', frameBytes: frame.length });
+  results.add(5, 'parse + validate one sdm frame the general way (parseFrameGeneral: JSON.parse, zod)', 'µs', general, null, { baseline: parse, baselineName: 'parseFrame fast path (µs)' });
 }
 
 // ------------------------------------------------------------------ 6. simulator throughput

@@ -54,6 +54,27 @@ describe('cluster harness (npm run cluster)', () => {
     expect(report!.steadySpreadMeasured).toBeGreaterThan(0);
   }, 120_000);
 
+  it('runs the bare transport on the same graph over 2 processes: every pair open, one frame per link end per cycle', () => {
+    const { status, stderr, report } = runCluster(['--nodes', '6', '--processes', '2', '--topology', 'ring', '--transport', 'bare', '--seconds', '3']);
+    expect(stderr).not.toMatch(/cluster: /);
+    expect(status).toBe(0);
+    expect(report!.transport).toBe('bare');
+    expect(report!.dialFailureReasons).toEqual([]);
+    expect(report!.links).toBe(6);
+    // 6 links, 2 ends each, 10 frames a second per end (the timers may lose a cycle on a busy machine).
+    expect(report!.framesPerSecond).toBeGreaterThan(100);
+    expect(report!.framesPerSecond).toBeLessThan(130);
+    expect(report!.cpuPercentPerProcess).toHaveLength(2);
+    expect(report!.rssMBPerNode).toBeCloseTo(report!.rssMBTotal / 6, 6);
+  }, 120_000);
+
+  it('refuses a bare transport on a topology the nodes pick themselves, with one line and exit code 2', () => {
+    const { status, stderr } = runCluster(['--topology', 'maxpeers', '--transport', 'bare']);
+    expect(status).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/--transport bare needs a fixed topology/);
+  });
+
   it('refuses a bad option with one line and exit code 2', () => {
     const { status, stderr } = runCluster(['--topology', 'star']);
     expect(status).toBe(2);

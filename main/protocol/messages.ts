@@ -180,8 +180,67 @@ function isKnownType(t: unknown): t is MessageType {
   return typeof t === 'string' && Object.prototype.hasOwnProperty.call(schemas, t);
 }
 
+/**
+ * A JSON number, as the grammar of RFC 8259 has it. The fast path below
+ * reads only numbers of this form; Number() and JSON.parse round the same
+ * text to the same double.
+ */
+const JSON_NUMBER = '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?';
+/**
+ * The cycle frame exactly as nodes write it (encodeMessage of an sdm
+ * message: no spaces, fields in this order, deg and e optional), with
+ * integers and numbers in JSON's own grammar (no leading zeros). Nearly all
+ * inbound frames are these (one per peer per cycle).
+ */
+const SDM_FRAME = new RegExp(
+  `^\\{"type":"sdm","v":(0|[1-9][0-9]{0,14}),"seq":(0|[1-9][0-9]{0,15}),"diff":\\[(${JSON_NUMBER}),(${JSON_NUMBER})\\](?:,"deg":(0|[1-9][0-9]{0,6}))?(?:,"e":\\[(${JSON_NUMBER}),(${JSON_NUMBER})\\])?\\}$`,
+);
+
+/**
+ * The hot frame without JSON.parse and zod: an sdm frame in our own layout
+ * whose every field is within the schema's bounds becomes the message the
+ * schema would have produced. Anything else, including every frame that
+ * would be rejected, returns null and goes the general way, so rejections
+ * and their reasons come from one place. test/protocol-fast-path.test.ts
+ * checks that parseFrame and parseFrameGeneral agree on generated frames.
+ */
+function fastSdm(frame: string): ParseResult | null {
+  if (frame.charCodeAt(9) !== 0x73 /* s */) return null; // '{"type":"s...': not worth the regular expression
+  const m = SDM_FRAME.exec(frame);
+  if (!m) return null;
+  const v = Number(m[1]);
+  const seq = Number(m[2]);
+  const d0 = Number(m[3]);
+  const d1 = Number(m[4]);
+  if (v < PROTOCOL_VERSION || seq > Number.MAX_SAFE_INTEGER) return null;
+  if (!(Math.abs(d0) <= MAX_DIFF) || !(Math.abs(d1) <= MAX_DIFF)) return null; // also NaN, ±Infinity
+  const message: SdmMessage = { type: 'sdm', v, seq, diff: [d0, d1] };
+  if (m[5] !== undefined) {
+    const deg = Number(m[5]);
+    if (deg > 1_000_000) return null;
+    message.deg = deg;
+  }
+  if (m[6] !== undefined) {
+    const e0 = Number(m[6]);
+    const e1 = Number(m[7]);
+    if (!(Math.abs(e0) <= MAX_COORDINATE) || !(Math.abs(e1) <= MAX_COORDINATE)) return null;
+    message.e = [e0, e1];
+  }
+  return { ok: true, message };
+}
+
 /** Parses and validates one inbound DataChannel frame. Never throws. */
 export function parseFrame(frame: unknown): ParseResult {
+  if (typeof frame !== 'string') return reject('binary-frame', 'only text frames are accepted');
+  if (frame.length <= MAX_FRAME_BYTES) {
+    const fast = fastSdm(frame);
+    if (fast) return fast;
+  }
+  return parseFrameGeneral(frame);
+}
+
+/** parseFrame without the sdm fast path: JSON.parse, the finite-number scan and the schemas, for every frame. */
+export function parseFrameGeneral(frame: unknown): ParseResult {
   if (typeof frame !== 'string') return reject('binary-frame', 'only text frames are accepted');
   if (frame.length > MAX_FRAME_BYTES || (frame.length * 3 > MAX_FRAME_BYTES && utf8Length(frame) > MAX_FRAME_BYTES)) {
     return reject('frame-too-large', `frame exceeds ${MAX_FRAME_BYTES} bytes`);

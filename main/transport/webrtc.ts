@@ -705,7 +705,10 @@ export class WebRtcTransport implements Transport {
       s.peer = peer;
       peer.pc.onLocalDescription((sdp, type) => this.onLocalDescription(s, sdp, type));
       peer.pc.onLocalCandidate((candidate, mid) => this.onLocalCandidate(s, candidate, mid));
-      peer.pc.onIceStateChange((state) => this.onIceState(s, state));
+      // Only the dialer waits for its ICE check (mayLeave). Every callback is a thread-safe function
+      // with a libuv async handle for the connection's life, and libuv scans all of them on each
+      // wake-up of the main thread (BENCHMARKS.md, row 14): one fewer per accepted link.
+      if (s.role === 'dialer') peer.pc.onIceStateChange((state) => this.onIceState(s, state));
       return peer;
     } catch (err) {
       this.log('warn', `cannot create PeerConnection: ${(err as Error).message}`);
@@ -877,7 +880,12 @@ export class WebRtcTransport implements Transport {
         return this.onFrameBeforeProof(s, frame);
       }
       if (s.phase !== 'open' || !s.link) return;
-      this.deliver('onFrame', () => this.handler.onFrame(s.link!, frame));
+      // The hot path (one call per frame): no closure per frame, the same isolation as deliver().
+      try {
+        this.handler.onFrame(s.link, frame);
+      } catch (err) {
+        this.log('warn', `handler onFrame threw: ${(err as Error).stack ?? String(err)}`);
+      }
     });
     dc.onClosed(() => this.lost(s, 'channel closed'));
     dc.onError((err) => this.lost(s, `channel error: ${err}`));
