@@ -32,7 +32,7 @@ import { digestFrame, recordsFrame, wantFrame } from '../dist/main/memory/frames
 import { ShardMap } from '../dist/main/memory/shard-map.js';
 import { GOSSIP_INTERVAL_MS, MAX_KNOWN_NODES, RECORD_CHANGE_MIN_MS, RECORD_DROP_MS, RECORD_DROP_REFRESHES, RECORD_STALE_REFRESHES, SHARD_REPLICAS } from '../dist/main/model/limits.js';
 import { fmt, load, Results } from './lib.mjs';
-import { BENCHMARKS_MD, OUT_DIR, ROOT } from './output.mjs';
+import { BENCHMARKS_MD, OUT_DIR, ROOT, spliceBetween } from './output.mjs';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const K = 8;
@@ -339,12 +339,7 @@ export async function realNodeRows(results, { quick = false } = {}) {
 }
 
 function spliceMemory(text, generated) {
-  const start = text.indexOf(MEMORY_START);
-  const end = text.indexOf(MEMORY_END);
-  if (start < 0 || end < start || text.indexOf(MEMORY_START, start + 1) >= 0 || text.indexOf(MEMORY_END, end + 1) >= 0) {
-    throw new Error(`${BENCHMARKS_MD} needs exactly one "${MEMORY_START}" line followed by one "${MEMORY_END}" line`);
-  }
-  return `${text.slice(0, start + MEMORY_START.length)}\n\n${generated.endsWith('\n') ? generated : `${generated}\n`}\n${text.slice(end)}`;
+  return spliceBetween(text, MEMORY_START, MEMORY_END, generated);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -9,6 +9,7 @@ export const SOAK_RESULTS: string;
 export const COMMITTED_SOAK_RESULTS: string;
 export function benchTargets(name: string, options?: { write?: boolean }): string[];
 export function spliceGenerated(text: string, generated: string): string;
+export function spliceBetween(text: string, startMarker: string, endMarker: string, generated: string): string;
 export class BenchOutput {
   readonly written: string[];
   readonly root: string;

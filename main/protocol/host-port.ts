@@ -3,9 +3,9 @@
  * that browser pages (the public demo's join form) accept exactly the
  * addresses a node accepts. Pure: no Node, DOM or Electron import.
  *
- * The rules are those of parseSignalAddress (main/transport/signaling.ts),
- * message for message; test/host-port.test.ts checks both on the same
- * inputs. The IP literal rules are Node's own: the regular expressions
+ * parseSignalAddress (main/transport/signaling.ts) is built on it, so a
+ * native node, a browser node and the demo's join form accept the same
+ * addresses with the same messages. The IP literal rules are Node's own: the regular expressions
  * below are those of Node.js 20's `net.isIPv4` / `net.isIPv6`
  * (lib/internal/net.js), so a literal one accepts the other accepts.
  */

@@ -25,6 +25,7 @@ import {
   SIGNAL_TIMEOUT_MS,
 } from '../../main/model/limits.js';
 import { authContextOf, buildAuthFrame, checkAuthFrame, fingerprintFromSdp, makeNonce, type AuthContext, type AuthFailure, type HandshakeCrypto } from '../../main/protocol/handshake.js';
+import { parseHostPort } from '../../main/protocol/host-port.js';
 import { nodeIdPattern } from '../../main/protocol/messages.js';
 import { SIGNAL_PATH, SIGNAL_VERSION, SignalClose, closeReason, encodeSignalFrame, parseSignalFrame, type SignalFrame, type SignalHello } from '../../main/protocol/signal-frames.js';
 import type { RelayedSignal } from '../../main/node/drift-node.js';
@@ -185,14 +186,9 @@ export class BrowserTransport implements Transport {
     if (this.closing) return Promise.reject(new DialError('closed', 'transport is shut down'));
     const relay = RELAY_ADDRESS.exec(address);
     if (relay) return this.dialRelayed(address, relay[1]!, relay[2]!);
-    let url: URL;
-    try {
-      if (typeof address !== 'string' || address.length > 300 || /[\s/@?#]/.test(address)) throw new Error('expected "host:port"');
-      url = new URL(`${this.secure ? 'wss' : 'ws'}://${address}${SIGNAL_PATH}`);
-      if (!url.port) throw new Error('missing ":port"');
-    } catch (err) {
-      return Promise.reject(new DialError('unreachable', `invalid address ${JSON.stringify(address)?.slice(0, 80)}: ${(err as Error).message}`));
-    }
+    const parsed = parseHostPort(address);
+    if (!parsed.ok) return Promise.reject(new DialError('unreachable', `invalid address ${JSON.stringify(address)?.slice(0, 80)}: ${parsed.detail}`));
+    const url = new URL(`${this.secure ? 'wss' : 'ws'}://${parsed.value.address}${SIGNAL_PATH}`);
     return new Promise<string>((resolve, reject) => {
       const s = new Session('dialer', address, address);
       s.waiters.push({ resolve, reject });

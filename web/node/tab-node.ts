@@ -11,6 +11,7 @@ import { DEFAULT_SETTINGS, validateSettingsPatch } from '../../main/store/schema
 import { DriftNode, type CycleTimer } from '../../main/node/drift-node.js';
 import type { HandshakeCrypto } from '../../main/protocol/handshake.js';
 import { NBRS_EVERY_CYCLES } from '../../main/model/limits.js';
+import { parseHostPort } from '../../main/protocol/host-port.js';
 import { BrowserTransport } from './browser-transport.js';
 import { loadTabIdentity, type TabIdentity, type TabState } from './tab-identity.js';
 
@@ -154,8 +155,10 @@ export class TabNode {
       getStatus: () => ok(this.status()),
       getSettings: () => ok({ ...this.settings }),
       addPeer: (address) => {
-        const text = typeof address === 'string' ? address.trim() : '';
-        if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/.test(text)) return fail(`"${String(address).slice(0, 80)}": expected "host:port"`);
+        // The rules a native node's addPeer applies (parseSignalAddress is this same parser).
+        const parsed = parseHostPort(typeof address === 'string' ? address.trim() : address);
+        if (!parsed.ok) return fail(`"${String(address).slice(0, 80)}": ${parsed.detail}`);
+        const text = parsed.value.address;
         if (!this.node.addPeer(text)) return fail(`${text} is already in the peer list`);
         return ok({ address: text });
       },
