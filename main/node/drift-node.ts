@@ -42,7 +42,7 @@ import { cryptoRandom } from './entropy.js';
 import { PeerRecord } from './peer.js';
 import { isMemoryFrameType } from '../memory/frames.js';
 import { NetworkMemory, type MemoryHost, type NetworkMemoryOptions } from './network-memory.js';
-import type { CycleEvent, LogEvent, LogLevel, NodeStatus, PeerEvent, PeerEventKind } from '../bridge/api.js';
+import type { CycleEvent, DialTarget, LogEvent, LogLevel, NodeStatus, PeerEvent, PeerEventKind } from '../bridge/api.js';
 
 export type { CycleEvent, LogEvent, LogLevel, NodeStatus, PeerEvent, PeerEventKind };
 
@@ -257,6 +257,18 @@ export class DriftNode {
   isLinked(peerId: string): boolean {
     const peer = this.peers.get(peerId);
     return peer?.link != null && !peer.leaving;
+  }
+
+  /** The linked peers and what runs them (cheap: no status is built). */
+  linkedPeers(): Array<{ id: string; kind: NodeKind }> {
+    const out: Array<{ id: string; kind: NodeKind }> = [];
+    for (const p of this.peers.values()) if (p.link && !p.leaving) out.push({ id: p.id, kind: p.kind });
+    return out;
+  }
+
+  /** The addresses the dialer keeps linked, and how they fare (status().dialTargets without the rest). */
+  dialTargets(): DialTarget[] {
+    return this.dialer.list();
   }
 
   /** What a linked peer last said about its own peers (`nbrs`; display only), or null. */

@@ -101,7 +101,7 @@ async function join(): Promise<void> {
   const byName = !/^(localhost|\[[0-9a-f:.]+\]|[0-9]{1,3}(\.[0-9]{1,3}){3})$/i.test(location.hostname);
   // The hub closes a session whose proof lacks its network key with that reason (docs/protocol.md "Private networks").
   const hubRefusal = setInterval(() => {
-    const hub = tab.node.status().dialTargets.find((t) => t.address === location.host);
+    const hub = tab.node.dialTargets().find((t) => t.address === location.host);
     if (byName && hub?.lastError) {
       clearInterval(hubRefusal);
       showProblem(

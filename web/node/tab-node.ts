@@ -113,8 +113,8 @@ export class TabNode {
    */
   private meshWithTabs(): void {
     const wanted = new Set<string>();
-    for (const peer of this.node.status().peers) {
-      if (!peer.connected || peer.kind !== 'native') continue;
+    for (const peer of this.node.linkedPeers()) {
+      if (peer.kind !== 'native') continue;
       for (const n of this.node.neighboursOf(peer.id) ?? []) {
         if (n.kind === 'browser' && n.id !== this.identity.id && this.identity.id < n.id) wanted.add(`${RELAY_PREFIX}${peer.id}:${n.id}`);
       }
@@ -126,7 +126,7 @@ export class TabNode {
       if (!byTab.has(tab)) byTab.set(tab, address);
     }
     const keep = new Set(byTab.values());
-    for (const target of this.node.status().dialTargets) {
+    for (const target of this.node.dialTargets()) {
       if (target.address.startsWith(RELAY_PREFIX) && !keep.has(target.address)) this.node.removePeer(target.address);
     }
     for (const [tab, address] of byTab) this.node.addPeer(address, tab);
