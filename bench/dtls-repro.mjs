@@ -5,14 +5,17 @@
 // loopback TCP connection, in the order of our WebSocket signaling (offer -> answer -> candidates).
 // Setup time: from creating the dialer's PeerConnection to its DataChannel open.
 //
-//   node bench/dtls-repro.mjs [--pairs 200] [--parallel 1] [--order trickle|hold|connected|gathered]
+//   node bench/dtls-repro.mjs [--pairs 200] [--parallel 1] [--order trickle|hold|connected|gathered|active]
 //        [--processes 1|2] [--load 0] [--log none|warning|verbose] [--dump-over MS] [--json]
 //
 // --order trickle    each side sends its description, then its candidates as they come; remote
 //                    candidates wait until the remote description is set (the order before the fix).
 // --order hold       as trickle, but the dialer sends its candidates only once it has applied the answer.
 // --order connected  as hold, and the dialer's candidates wait until its own ICE check has succeeded
-//                    (or --fallback MS, default 250, after the answer): the order the transport uses.
+//                    (or --fallback MS, default 250, after the answer): the transport's fallback ("dialer first").
+// --order active     the dialer's offer says a=setup:active (the acceptor is DTLS server) and its candidates go at
+//                    once; the acceptor sends its answer only once its own ICE check has succeeded (or --fallback MS
+//                    after the offer): the order the transport tries first ("acceptor first").
 // --order gathered   each side sends its description once gathering is complete (candidates in the SDP).
 // --parallel M       M pairs set up at a time.
 // --processes 2      the acceptors run in a child process (one PeerConnection per side and pair).
@@ -45,7 +48,7 @@ const TIMEOUT_MS = 10_000;
 const FALLBACK_MS = Number(opt('fallback', 250));
 const DUMP_OVER_MS = Number(opt('dump-over', Infinity)); // with --log verbose: print the log of pairs slower than this
 const config = { iceServers: [], bindAddress: '127.0.0.1' };
-if (!['trickle', 'hold', 'connected', 'gathered'].includes(ORDER)) throw new Error(`unknown --order ${ORDER}`);
+if (!['trickle', 'hold', 'connected', 'gathered', 'active'].includes(ORDER)) throw new Error(`unknown --order ${ORDER}`);
 
 const now = () => performance.timeOrigin + performance.now(); // epoch ms, comparable across processes
 const logCounts = new Map();
@@ -95,6 +98,7 @@ function side(role, send, name, k) {
   let answerApplied = false;
   let iceConnected = false;
   let fallbackDue = false;
+  let heldAnswer; // --order active: the acceptor's answer, until its ICE check succeeded
   const heldLocal = [];
   const heldRemote = [];
   let settle;
@@ -129,6 +133,7 @@ function side(role, send, name, k) {
       mark(`ice:${s}`);
       if (s === 'connected' || s === 'completed') {
         iceConnected = true;
+        sendHeldAnswer();
         mayFlushLocal();
       }
     });
@@ -144,6 +149,11 @@ function side(role, send, name, k) {
     pc.onLocalDescription((sdp, type) => {
       mark('localDesc');
       if (ORDER === 'gathered' || described) return;
+      if (ORDER === 'active' && role === 'dialer') sdp = sdp.replace(/a=setup:actpass/g, 'a=setup:active');
+      if (ORDER === 'active' && role === 'acceptor' && !iceConnected && !fallbackDue) {
+        heldAnswer = { sdp, type };
+        return;
+      }
       described = true;
       mark('descSent');
       send({ type, sdp, k });
@@ -155,6 +165,15 @@ function side(role, send, name, k) {
       heldLocal.push({ candidate, mid });
       mayFlushLocal();
     });
+  };
+  const sendHeldAnswer = () => {
+    if (!heldAnswer || described) return;
+    const { sdp, type } = heldAnswer;
+    heldAnswer = undefined;
+    described = true;
+    mark('descSent');
+    send({ type, sdp, k });
+    mayFlushLocal();
   };
   let channel; // held: a DataChannel whose JS object is collected is closed by the binding
   const wireDc = (dc) => {
@@ -181,6 +200,13 @@ function side(role, send, name, k) {
     remoteSet = true;
     mark(type === 'answer' ? 'answerApplied' : 'offerApplied');
     for (const c of heldRemote.splice(0)) addRemote(c);
+    if (type === 'offer' && ORDER === 'active') {
+      setTimeout(() => {
+        fallbackDue = true;
+        mark('fallback');
+        sendHeldAnswer();
+      }, FALLBACK_MS).unref();
+    }
     if (type === 'answer') {
       answerApplied = true;
       mayFlushLocal();

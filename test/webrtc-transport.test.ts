@@ -304,10 +304,11 @@ describe('WebRtcTransport', () => {
     expect(a.warnings).toEqual([]);
   });
 
-  it("sends the dialer's candidates only after the answer, and its host candidates at all", { timeout: TEST_MS }, async () => {
-    // Candidates that reach the acceptor before the dialer has applied the answer
-    // let the DTLS handshake start before libdatachannel stored the answer's
-    // fingerprint (webrtc.ts, mayLeave): the raw acceptor records the order.
+  it('offers a=setup:active and sends its candidates right after the offer (acceptor-first)', { timeout: TEST_MS }, async () => {
+    // The acceptor is then the DTLS server and answers once its own ICE check
+    // has succeeded, so neither side's first check is a triggered one (which
+    // libjuice paces by 50 ms): webrtc.ts, SetupOrder. A raw libdatachannel
+    // acceptor (no project code) records what it was sent, and links.
     const a = await startNode(ID_A);
     const acceptor = await rawListen(() => ({ type: 'hello', v: 2, id: ID_B, instance: 'raw-acceptor', nonce: NONCE }));
     cleanups.push(async () => {
@@ -318,11 +319,44 @@ describe('WebRtcTransport', () => {
     dial.catch(() => {}); // the raw acceptor never proves itself
     const leg = await acceptor.legs;
     await leg.channel;
+    const offer = leg.signals.find((x) => x.dir === 'in' && x.type === 'offer');
+    expect(offer?.sdp).toMatch(/^a=setup:active\r?$/m);
+    expect(offer?.sdp).not.toMatch(/a=setup:actpass/);
+    const answer = leg.signals.find((x) => x.dir === 'out' && x.type === 'answer');
+    expect(answer?.sdp).toMatch(/^a=setup:passive\r?$/m);
     await waitFor("the dialer's host candidate", () => leg.signals.some((x) => x.dir === 'in' && / typ host\b/.test(x.candidate ?? '')));
-    const answerSent = leg.signals.findIndex((x) => x.dir === 'out' && x.type === 'answer');
-    const firstCandidate = leg.signals.findIndex((x) => x.dir === 'in' && x.type === 'candidate');
-    expect(answerSent).toBeGreaterThan(leg.signals.findIndex((x) => x.dir === 'in' && x.type === 'offer'));
-    expect(firstCandidate).toBeGreaterThan(answerSent);
+    const offerAt = leg.signals.findIndex((x) => x.dir === 'in' && x.type === 'offer');
+    expect(leg.signals.findIndex((x) => x.dir === 'in' && x.type === 'candidate')).toBeGreaterThan(offerAt);
+    expect(a.transport.stats().setupRetries).toBe(0);
+  });
+
+  it('sets a failed acceptor-first setup up once more, dialer-first: actpass, candidates after the answer', { timeout: TEST_MS }, async () => {
+    // The failure the fast order leaves open (the dialer's DTLS check finds no
+    // stored answer) is a failed certificate check at the dialer: a wrong
+    // fingerprint in the first answer fails the same way, on every run.
+    const a = await startNode(ID_A);
+    const wrongFingerprint = (sdp: string): string => sdp.replace(/^(a=fingerprint:sha-256 )([0-9A-F]{2})/im, (_m, head: string, byte: string) => `${head}${byte === '00' ? '01' : '00'}`);
+    const acceptor = await rawListen(() => ({ type: 'hello', v: 2, id: ID_B, instance: 'raw-acceptor', nonce: NONCE }), {
+      mangleAnswer: (sdp, session) => (session === 0 ? wrongFingerprint(sdp) : sdp),
+    });
+    cleanups.push(async () => {
+      await closeRawPeers();
+      await acceptor.close();
+    });
+    const dial = a.transport.dial(acceptor.address);
+    dial.catch(() => {}); // the raw acceptor never proves itself
+    const second = await waitFor('a second session', () => acceptor.all[1]);
+    await second.channel;
+    const first = acceptor.all[0]!;
+    expect(first.signals.find((x) => x.dir === 'in' && x.type === 'offer')?.sdp).toMatch(/^a=setup:active\r?$/m);
+    expect(await first.wsClosed).toEqual({ code: SignalClose.protocol, reason: 'setup failed, retrying' });
+    const offer = second.signals.find((x) => x.dir === 'in' && x.type === 'offer');
+    expect(offer?.sdp).toMatch(/^a=setup:actpass\r?$/m);
+    const answerAt = second.signals.findIndex((x) => x.dir === 'out' && x.type === 'answer');
+    await waitFor("the dialer's host candidate", () => second.signals.some((x) => x.dir === 'in' && / typ host\b/.test(x.candidate ?? '')));
+    expect(second.signals.findIndex((x) => x.dir === 'in' && x.type === 'candidate')).toBeGreaterThan(answerAt);
+    expect(a.transport.stats().setupRetries).toBe(1);
+    expect(acceptor.all).toHaveLength(2);
   });
 
   it('opens 40 dials in a row between two transports in one process, none failing', { timeout: 120_000 }, async () => {

@@ -479,6 +479,16 @@ export const MAX_BLOCKED_PEERS = 256;
  */
 export const DIALER_HOST_CANDIDATE_HOLD_MS = 250;
 
+/**
+ * In the acceptor-first order (the dialer's offer says a=setup:active) the
+ * acceptor is the DTLS server and sends its answer only once its own
+ * connectivity check has succeeded, so that its DTLS server listens before
+ * the dialer can connect and send its ClientHello; if the check has not
+ * succeeded this long after the offer was applied (a path only the dialer's
+ * checks can open), the answer goes anyway. See webrtc.ts, SetupOrder.
+ */
+export const ACCEPTOR_ANSWER_HOLD_MS = 250;
+
 // ------------------------------------------------------------- browser nodes (docs/browser-nodes.md)
 
 /**

@@ -55,6 +55,8 @@ export interface TransportStats {
   refused: Record<string, number>;
   /** Remote addresses remembered for hold-offs and ids per address. */
   trackedAddresses: number;
+  /** Dials whose fast setup failed before the channel opened and were set up once more in the safe order (webrtc.ts, SetupOrder). */
+  setupRetries?: number;
 }
 
 /** What the other side said about itself when asking for a link (a claim: use it only to avoid churn, never for trust). */

@@ -51,6 +51,7 @@ import type * as stream from 'node:stream';
 import type { DataChannel, RtcConfig } from 'node-datachannel';
 import { WebSocket, WebSocketServer, type ClientOptions, type RawData, type ServerOptions } from 'ws';
 import {
+  ACCEPTOR_ANSWER_HOLD_MS,
   DIALER_HOST_CANDIDATE_HOLD_MS,
   MAX_FRAMES_BEFORE_PROOF,
   MAX_PENDING_INBOUND_SESSIONS,
@@ -83,6 +84,7 @@ import {
   formatSocketAddress,
   parseSignalAddress,
   parseSignalFrame,
+  type SignalAddress,
   type SignalFrame,
   type SignalHello,
 } from './signaling.js';
@@ -93,6 +95,36 @@ const CLOSE_REASON_WAIT_MS = 3000;
 
 /** Proof durations kept for stats() (a fixed window: the benchmark reads them, nothing else grows). */
 const PROOF_TIMES_KEPT = 1024;
+
+/**
+ * The two orders a link can be set up in (docs/protocol.md, "Setup order").
+ * - 'acceptor-first', tried first: the dialer's offer says a=setup:active, so
+ *   the acceptor is the DTLS server; the dialer's candidates go at once, and
+ *   the acceptor sends its answer only once its own ICE check has succeeded,
+ *   i.e. once its DTLS server is listening. No ICE check of either side is a
+ *   triggered one (which libjuice paces by 50 ms), so on a LAN the link is up
+ *   in a few round trips.
+ * - 'dialer-first', the fallback: the offer says actpass (the dialer is DTLS
+ *   server), the dialer's candidates wait for the answer and its host
+ *   candidates for its own check. Race-free inside libdatachannel 0.24.5, but
+ *   the acceptor's first check is a triggered one: ~50 ms.
+ * A dial whose acceptor-first setup fails before the DataChannel opens is set
+ * up once more, dialer-first (see `lost`): the one race the fast order leaves
+ * open (the dialer's ICE can connect inside setRemoteDescription, before
+ * libdatachannel has stored the answer it checks the certificate against)
+ * needs the calling thread to be preempted at that moment.
+ */
+type SetupOrder = 'acceptor-first' | 'dialer-first';
+
+/** a=setup:actpass in our offer becomes a=setup:active (RFC 5763 lets the offerer choose): the acceptor answers passive. */
+function asActiveOffer(sdp: string): string {
+  return sdp.replace(/^a=setup:actpass(?=\r?$)/gm, 'a=setup:active');
+}
+
+/** The peer's offer asks us to be the DTLS server. */
+function offersActive(sdp: string): boolean {
+  return /^a=setup:active\r?$/m.test(sdp);
+}
 
 /** Label of the one DataChannel a link uses. */
 export const LVS_CHANNEL_LABEL = 'lvs';
@@ -175,6 +207,13 @@ class Session {
   link: WebRtcLink | undefined;
   timer: NodeJS.Timeout | undefined;
   readonly waiters: Waiter[] = [];
+  /** Dialer: the order this attempt uses. Acceptor: 'acceptor-first' when the offer asked for it (a=setup:active). */
+  order: SetupOrder = 'dialer-first';
+  /** Dialer: where it dials (a retry in the other order dials it again). */
+  target: SignalAddress | undefined;
+  /** Acceptor, acceptor-first: our answer, held until our ICE check succeeded (or ACCEPTOR_ANSWER_HOLD_MS). */
+  heldAnswer: string | undefined;
+  answerHoldOver = false;
   gotHello = false;
   sentOffer = false;
   gotOffer = false;
@@ -285,10 +324,11 @@ export class WebRtcTransport implements Transport {
   private shutdownPromise: Promise<void> | undefined;
   private readonly auth: HandshakeCrypto;
   private readonly ledger: AddressLedger;
-  private readonly counters: { proofFailures: Record<string, number>; refused: Record<string, number>; proven: number } = {
+  private readonly counters: { proofFailures: Record<string, number>; refused: Record<string, number>; proven: number; setupRetries: number } = {
     proofFailures: {},
     refused: {},
     proven: 0,
+    setupRetries: 0,
   };
   /** The last PROOF_TIMES_KEPT proof durations (channel up to proven, ms), for the benchmark's handshake row. */
   private readonly proofTimes: number[] = [];
@@ -342,6 +382,7 @@ export class WebRtcTransport implements Transport {
       proofFailures: { ...this.counters.proofFailures },
       refused: { ...this.counters.refused },
       trackedAddresses: this.ledger.size,
+      setupRetries: this.counters.setupRetries,
     };
   }
 
@@ -367,35 +408,42 @@ export class WebRtcTransport implements Transport {
         new DialError('unreachable', `invalid address ${JSON.stringify(address)?.slice(0, 80)}: ${parsed.detail}`),
       );
     }
-    const target = parsed.value;
-    return new Promise<string>((resolve, reject) => {
-      const clientOptions: ClientOptions & { closeTimeout?: number } = {
-        maxPayload: MAX_SIGNAL_FRAME_BYTES,
-        handshakeTimeout: SIGNAL_TIMEOUT_MS,
-        perMessageDeflate: false,
-        followRedirects: false,
-        closeTimeout: WS_CLOSE_TIMEOUT_MS,
-      };
-      let ws: WebSocket;
-      try {
-        ws = new WebSocket(target.url, clientOptions);
-      } catch (err) {
-        reject(new DialError('unreachable', `cannot connect to ${target.address}: ${(err as Error).message}`));
-        return;
-      }
-      const s = new Session('dialer', ws, target.address, target.address, target.host);
-      s.waiters.push({ resolve, reject });
-      this.startSession(s);
-      ws.on('open', () => {
-        if (s.phase === 'signaling') this.sendHello(s);
-      });
-      ws.on('unexpected-response', (req, res) => {
-        req.destroy();
-        this.endSession(
-          s,
-          new DialError('refused', `${target.address} answered HTTP ${res.statusCode ?? '?'} instead of signaling`),
-        );
-      });
+    return new Promise<string>((resolve, reject) => this.openDial(parsed.value, [{ resolve, reject }], 'acceptor-first'));
+  }
+
+  /** One signaling session to `target` for these dial promises, set up in `order`. */
+  private openDial(target: SignalAddress, waiters: Waiter[], order: SetupOrder): void {
+    const reject = (error: DialError): void => {
+      for (const w of waiters) w.reject(error);
+    };
+    const clientOptions: ClientOptions & { closeTimeout?: number } = {
+      maxPayload: MAX_SIGNAL_FRAME_BYTES,
+      handshakeTimeout: SIGNAL_TIMEOUT_MS,
+      perMessageDeflate: false,
+      followRedirects: false,
+      closeTimeout: WS_CLOSE_TIMEOUT_MS,
+    };
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(target.url, clientOptions);
+    } catch (err) {
+      reject(new DialError('unreachable', `cannot connect to ${target.address}: ${(err as Error).message}`));
+      return;
+    }
+    const s = new Session('dialer', ws, target.address, target.address, target.host);
+    s.order = order;
+    s.target = target;
+    s.waiters.push(...waiters);
+    this.startSession(s);
+    ws.on('open', () => {
+      if (s.phase === 'signaling') this.sendHello(s);
+    });
+    ws.on('unexpected-response', (req, res) => {
+      req.destroy();
+      this.endSession(
+        s,
+        new DialError('refused', `${target.address} answered HTTP ${res.statusCode ?? '?'} instead of signaling`),
+      );
     });
   }
 
@@ -705,10 +753,10 @@ export class WebRtcTransport implements Transport {
       s.peer = peer;
       peer.pc.onLocalDescription((sdp, type) => this.onLocalDescription(s, sdp, type));
       peer.pc.onLocalCandidate((candidate, mid) => this.onLocalCandidate(s, candidate, mid));
-      // Only the dialer waits for its ICE check (mayLeave). Every callback is a thread-safe function
-      // with a libuv async handle for the connection's life, and libuv scans all of them on each
-      // wake-up of the main thread (BENCHMARKS.md, row 14): one fewer per accepted link.
-      if (s.role === 'dialer') peer.pc.onIceStateChange((state) => this.onIceState(s, state));
+      // Only the side that is DTLS server waits for its ICE check (SetupOrder). Every callback is a
+      // thread-safe function with a libuv async handle for the connection's life, and libuv scans all
+      // of them on each wake-up of the main thread (BENCHMARKS.md, row 14): only the side that needs it.
+      if ((s.role === 'dialer') === (s.order === 'dialer-first')) peer.pc.onIceStateChange((state) => this.onIceState(s, state));
       return peer;
     } catch (err) {
       this.log('warn', `cannot create PeerConnection: ${(err as Error).message}`);
@@ -732,6 +780,7 @@ export class WebRtcTransport implements Transport {
   }
 
   private onOffer(s: Session, sdp: string): void {
+    if (offersActive(sdp)) s.order = 'acceptor-first';
     const peer = this.createPeer(s);
     if (!peer) return;
     try {
@@ -756,7 +805,7 @@ export class WebRtcTransport implements Transport {
     if (s.phase === 'closed') return;
     s.remoteDescriptionSet = true;
     for (const c of s.pendingRemoteCandidates.splice(0)) this.addRemoteCandidate(s, c.candidate, c.mid);
-    if (s.role === 'dialer') {
+    if (s.role === 'dialer' && s.order === 'dialer-first') {
       this.sendLocalCandidates(s);
       setTimeout(() => {
         s.candidateHoldOver = true;
@@ -781,18 +830,38 @@ export class WebRtcTransport implements Transport {
       this.log('warn', `signaling ${s.label}: unexpected local ${type}`);
       return;
     }
-    if (s.localDescriptionSent) return;
+    if (s.localDescriptionSent || s.heldAnswer !== undefined) return;
+    if (s.role === 'acceptor' && s.order === 'acceptor-first' && !s.iceConnected) {
+      s.heldAnswer = sdp;
+      setTimeout(() => {
+        s.answerHoldOver = true;
+        this.sendHeldAnswer(s);
+      }, ACCEPTOR_ANSWER_HOLD_MS).unref?.();
+      return;
+    }
+    this.sendLocalDescription(s, sdp);
+  }
+
+  private sendLocalDescription(s: Session, sdp: string): void {
     s.localDescriptionSent = true;
     s.localFingerprint = fingerprintFromSdp(sdp);
     if (s.role === 'dialer') {
       s.sentOffer = true;
-      this.sendSignal(s, { type: 'offer', sdp });
+      this.sendSignal(s, { type: 'offer', sdp: s.order === 'acceptor-first' ? asActiveOffer(sdp) : sdp });
     } else {
       this.sendSignal(s, { type: 'answer', sdp });
     }
     // Native callbacks of different kinds are not ordered: candidates that
     // overtook the description are sent now, after it.
     this.sendLocalCandidates(s);
+  }
+
+  /** Acceptor-first: our ICE check succeeded (our DTLS server is listening), or the hold is over. */
+  private sendHeldAnswer(s: Session): void {
+    if (s.phase !== 'signaling' || s.heldAnswer === undefined || s.localDescriptionSent) return;
+    const sdp = s.heldAnswer;
+    s.heldAnswer = undefined;
+    this.sendLocalDescription(s, sdp);
   }
 
   private onLocalCandidate(s: Session, candidate: string, mid: string): void {
@@ -804,6 +873,7 @@ export class WebRtcTransport implements Transport {
   private onIceState(s: Session, state: string): void {
     if (state !== 'connected' && state !== 'completed') return;
     s.iceConnected = true;
+    this.sendHeldAnswer(s);
     this.sendLocalCandidates(s);
   }
 
@@ -838,7 +908,7 @@ export class WebRtcTransport implements Transport {
    */
   private mayLeave(s: Session, candidate: string): boolean {
     if (!s.localDescriptionSent) return false;
-    if (s.role === 'acceptor') return true;
+    if (s.role === 'acceptor' || s.order === 'acceptor-first') return true;
     if (!s.remoteDescriptionSet) return false;
     return !/ typ host\b/.test(candidate) || s.iceConnected || s.candidateHoldOver;
   }
@@ -912,6 +982,7 @@ export class WebRtcTransport implements Transport {
         s.ws.once('close', () => clearTimeout(timer));
         return;
       }
+      if (this.retryDialerFirst(s, reason)) return;
       // The far end may close a crossing dial's connection as soon as the winner opens there: follow that winner (open or pending).
       this.endSession(
         s,
@@ -920,6 +991,22 @@ export class WebRtcTransport implements Transport {
         this.winnerFor(s),
       );
     }
+  }
+
+  /**
+   * An acceptor-first setup whose PeerConnection failed before its channel
+   * opened is set up again, dialer-first, for the same dial promises
+   * (SetupOrder). Returns false if this is not such a session.
+   */
+  private retryDialerFirst(s: Session, reason: string): boolean {
+    if (s.role !== 'dialer' || s.order !== 'acceptor-first' || s.channelUpAt !== undefined || !s.target || this.closing) return false;
+    if (reason !== 'connection failed') return false;
+    this.counters.setupRetries++;
+    this.log('debug', `signaling ${s.label}: acceptor-first setup failed; once more, dialer-first`);
+    const waiters = s.waiters.splice(0);
+    this.endSession(s, new DialError('unreachable', 'setup retried'), { code: SignalClose.protocol, reason: 'setup failed, retrying' });
+    this.openDial(s.target, waiters, 'dialer-first');
+    return true;
   }
 
   /**

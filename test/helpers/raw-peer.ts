@@ -23,7 +23,7 @@ export interface RawLeg {
   /** How the signaling WebSocket closed, once it has. */
   readonly wsClosed: Promise<{ code: number; reason: string }>;
   /** Every description and candidate frame this leg sent ('out') and received ('in'), in order. */
-  readonly signals: Array<{ dir: 'in' | 'out'; type: string; candidate?: string }>;
+  readonly signals: Array<{ dir: 'in' | 'out'; type: string; candidate?: string; sdp?: string }>;
   close(): void;
 }
 
@@ -43,7 +43,7 @@ export async function closeRawPeers(): Promise<void> {
   await l?.release();
 }
 
-function makeLeg(ws: WebSocket, peerHello: Record<string, unknown>, role: 'dialer' | 'acceptor'): RawLeg {
+function makeLeg(ws: WebSocket, peerHello: Record<string, unknown>, role: 'dialer' | 'acceptor', mangle: (sdp: string) => string = (sdp) => sdp): RawLeg {
   const frames: string[] = [];
   const waiting: Array<(frame: string) => void> = [];
   let taken = 0;
@@ -53,10 +53,15 @@ function makeLeg(ws: WebSocket, peerHello: Record<string, unknown>, role: 'diale
   });
   const signals: RawLeg['signals'] = [];
   const send = (frame: { type: string; candidate?: string; [field: string]: unknown }): void => {
-    signals.push({ dir: 'out', type: frame.type, ...(frame.candidate !== undefined ? { candidate: frame.candidate } : {}) });
+    signals.push({
+      dir: 'out',
+      type: frame.type,
+      ...(frame.candidate !== undefined ? { candidate: frame.candidate } : {}),
+      ...(typeof frame.sdp === 'string' ? { sdp: frame.sdp } : {}),
+    });
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
   };
-  peer.pc.onLocalDescription((sdp, type) => send({ type: type.toLowerCase(), sdp }));
+  peer.pc.onLocalDescription((sdp, type) => send({ type: type.toLowerCase(), sdp: mangle(sdp) }));
   peer.pc.onLocalCandidate((candidate, mid) => send({ type: 'candidate', candidate, mid }));
   let resolveChannel!: (dc: DataChannel) => void;
   const channel = new Promise<DataChannel>((resolve) => {
@@ -89,7 +94,12 @@ function makeLeg(ws: WebSocket, peerHello: Record<string, unknown>, role: 'diale
       return;
     }
     if (frame.type === 'offer' || frame.type === 'answer' || frame.type === 'candidate') {
-      signals.push({ dir: 'in', type: frame.type, ...(frame.candidate !== undefined ? { candidate: frame.candidate } : {}) });
+      signals.push({
+        dir: 'in',
+        type: frame.type,
+        ...(frame.candidate !== undefined ? { candidate: frame.candidate } : {}),
+        ...(frame.sdp !== undefined ? { sdp: frame.sdp } : {}),
+      });
     }
     try {
       if (frame.type === 'offer' || frame.type === 'answer') peer.pc.setRemoteDescription(frame.sdp!, frame.type);
@@ -132,8 +142,17 @@ export async function rawDial(address: string, hello: object): Promise<RawLeg> {
   return makeLeg(ws, peerHello, 'dialer');
 }
 
-/** A /signal endpoint that answers a dialer with a hello made from the dialer's hello, and accepts its offer. */
-export async function rawListen(makeHello: (dialerHello: Record<string, unknown>) => object | Promise<object>): Promise<{ address: string; legs: Promise<RawLeg>; close(): Promise<void> }> {
+/**
+ * A /signal endpoint that answers a dialer with a hello made from the dialer's
+ * hello, and accepts its offer. `legs` resolves with the first session,
+ * `all` lists every session; `mangleAnswer` may rewrite the answer of the
+ * n-th session (0-based) before it is sent.
+ */
+export async function rawListen(
+  makeHello: (dialerHello: Record<string, unknown>) => object | Promise<object>,
+  options: { mangleAnswer?: (sdp: string, session: number) => string } = {},
+): Promise<{ address: string; legs: Promise<RawLeg>; all: RawLeg[]; close(): Promise<void> }> {
+  const all: RawLeg[] = [];
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   let resolveLeg!: (leg: RawLeg) => void;
@@ -145,7 +164,9 @@ export async function rawListen(makeHello: (dialerHello: Record<string, unknown>
       ws.on('error', () => {});
       ws.once('message', async (data) => {
         const dialerHello = JSON.parse(data.toString()) as Record<string, unknown>;
-        const leg = makeLeg(ws, dialerHello, 'acceptor');
+        const session = all.length;
+        const leg = makeLeg(ws, dialerHello, 'acceptor', options.mangleAnswer ? (sdp) => options.mangleAnswer!(sdp, session) : undefined);
+        all.push(leg);
         ws.send(JSON.stringify(await makeHello(dialerHello)));
         resolveLeg(leg);
       });
@@ -155,6 +176,7 @@ export async function rawListen(makeHello: (dialerHello: Record<string, unknown>
   return {
     address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     legs: legPromise,
+    all,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
