@@ -149,8 +149,12 @@ export class Cluster {
       });
   }
 
-  /** Dials every edge [a, b] (a dials b), `parallel` at a time; records each dial's duration. Returns the wall time. */
-  async link(edges, parallel = 16) {
+  /**
+   * Dials every edge [a, b] (a dials b), `parallel` at a time, each worker pausing `gapMs` after a
+   * dial (so that one link's first frames do not land in the next dial); records each dial's
+   * duration. Returns the wall time.
+   */
+  async link(edges, parallel = 16, gapMs = 0) {
     const t0 = performance.now();
     let next = 0;
     const failures = [];
@@ -172,6 +176,7 @@ export class Cluster {
         } finally {
           clearTimeout(timer);
         }
+        if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
       }
     };
     await Promise.all(Array.from({ length: Math.min(parallel, edges.length) }, worker));

@@ -2,6 +2,7 @@
 // writes results.json, results-meta.json, results.md (BENCHMARKS.md's table) and SVG plots to out/bench/
 // (ignored by git); --write also updates the committed copies and BENCHMARKS.md (bench/output.mjs).
 import { spawnSync } from 'node:child_process';
+import { linkSetupRows } from './link-setup.mjs';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,20 +154,14 @@ results.add(3, 'SDM one-way latency p99, N=2, 10 Hz', 'ms', percentile(lat2.late
 results.add(3, 'SDM latency overhead over raw, p50, N=2', 'ratio', percentile(lat2.latencies, 0.5) / rawP50, '<= 2', { baseline: rawP50, baselineName: 'raw one-way p50 (ms)' });
 
 // ------------------------------------------------------------------ 4. connection setup, 20-node full mesh
-const perLinkDials = [];
 async function meshSetup() {
 console.log('connection setup, 20-node full mesh');
   const cluster = await new Cluster().start({ n: 20, params: { alpha: 0.05, beta: 0.1, gamma: 0.001 }, cycleMs: 100 });
   try {
     const wall = await cluster.link(edgesOf(completeGraph(20)), 190);
     const links = cluster.formedEdges().length;
-    const dial = perLinkDials;
     const meshDial = cluster.dialMs;
-    const slow = dial.filter((x) => x > 900).length;
-    results.add(4, 'connection setup p50 per link (4 dials at a time)', 'ms', percentile(dial, 0.5), '< 50', { samples: dial.length, baseline: percentile(raw.setups, 0.5), baselineName: 'raw node-datachannel pair setup p50' });
-    results.add(4, 'connection setup p99 per link (4 dials at a time)', 'ms', percentile(dial, 0.99), null, { samples: dial.length, slowOver900ms: slow, baseline: percentile(raw.setups, 0.99), baselineName: 'raw node-datachannel pair setup p99' });
-    results.add(4, 'share of dials over 900 ms (DTLS retransmit)', 'fraction', slow / dial.length, null, { baseline: raw.setups.filter((x) => x > 900).length / raw.setups.length, baselineName: 'raw pairs over 900 ms', rawPairsThatFailed: raw.failedPairs });
-    results.add(4, '20-node full mesh fully linked (190 dials in parallel)', 's', wall / 1000, '< 5', { links, dialP50Ms: percentile(meshDial, 0.5), dialP99Ms: percentile(meshDial, 0.99) });
+    results.add(4, '20-node full mesh fully linked (190 dials in parallel, one process)', 's', wall / 1000, '< 5', { links, dialP50Ms: percentile(meshDial, 0.5), dialP99Ms: percentile(meshDial, 0.99) });
     // The proof of identity's part of each setup, in the same dials: DataChannel up -> both proofs checked.
     const proof = cluster.proofMs();
     results.add(9, 'proof of identity per link p50 (channel up to proven, both ends)', 'ms', percentile(proof, 0.5), null, { samples: proof.length, baseline: percentile(meshDial, 0.5), baselineName: 'whole dial p50 in the same mesh, proof included (ms)' });
@@ -197,7 +192,6 @@ function costProcess(mode, n, seconds) {
   console.log(`cost, steady spread and latency: ${n} nodes, 6-regular, 10 Hz (fresh process), and the bare transport on the same graph`);
   const node = costProcess('node', n, seconds);
   const rawCost = costProcess('raw', n, seconds);
-  perLinkDials.push(...node.dialMs);
   results.add(5, `event-loop lag p99 during the ${n}-node run`, 'ms', node.lagP99Ms, null);
   results.add(5, `CPU, ${n} nodes k=6 at 10 Hz, one process`, '% of one core', node.cpu, quick ? null : '<= 50', {
     messagesPerSecond: Math.round(node.messagesPerSecond), load: load(),
@@ -226,6 +220,9 @@ function costProcess(mode, n, seconds) {
 }
 
 await meshSetup();
+
+// ------------------------------------------------------------------ 4. link setup against the bare library (bench/link-setup.mjs)
+await linkSetupRows(results);
 
 // ------------------------------------------------------------------ 14. 250 nodes over processes, next to the bare transport
 if (quick) console.log('row 14 (250 nodes over processes): full run only, or node bench/scale.mjs');

@@ -57,6 +57,7 @@ import {
   MAX_PENDING_INBOUND_SESSIONS,
   MAX_REMOTE_CANDIDATES,
   MAX_SIGNAL_FRAME_BYTES,
+  SETUP_FAST_ATTEMPTS,
   SIGNAL_HELLO_TIMEOUT_MS,
   SIGNAL_TIMEOUT_MS,
   WS_CLOSE_TIMEOUT_MS,
@@ -109,10 +110,11 @@ const PROOF_TIMES_KEPT = 1024;
  *   candidates for its own check. Race-free inside libdatachannel 0.24.5, but
  *   the acceptor's first check is a triggered one: ~50 ms.
  * A dial whose acceptor-first setup fails before the DataChannel opens is set
- * up once more, dialer-first (see `lost`): the one race the fast order leaves
- * open (the dialer's ICE can connect inside setRemoteDescription, before
- * libdatachannel has stored the answer it checks the certificate against)
- * needs the calling thread to be preempted at that moment.
+ * up again (retrySetup): the one race the fast order leaves open (the
+ * dialer's ICE can connect inside setRemoteDescription, before libdatachannel
+ * has stored the answer it checks the certificate against) needs the calling
+ * thread to be preempted at that moment, so a second try in the same order
+ * nearly always works; the third is dialer-first.
  */
 type SetupOrder = 'acceptor-first' | 'dialer-first';
 
@@ -209,8 +211,9 @@ class Session {
   readonly waiters: Waiter[] = [];
   /** Dialer: the order this attempt uses. Acceptor: 'acceptor-first' when the offer asked for it (a=setup:active). */
   order: SetupOrder = 'dialer-first';
-  /** Dialer: where it dials (a retry in the other order dials it again). */
+  /** Dialer: where it dials (a retry dials it again), and which attempt of the dial this session is (1, 2, ...). */
   target: SignalAddress | undefined;
+  attempt = 1;
   /** Acceptor, acceptor-first: our answer, held until our ICE check succeeded (or ACCEPTOR_ANSWER_HOLD_MS). */
   heldAnswer: string | undefined;
   answerHoldOver = false;
@@ -412,7 +415,7 @@ export class WebRtcTransport implements Transport {
   }
 
   /** One signaling session to `target` for these dial promises, set up in `order`. */
-  private openDial(target: SignalAddress, waiters: Waiter[], order: SetupOrder): void {
+  private openDial(target: SignalAddress, waiters: Waiter[], order: SetupOrder, attempt = 1): void {
     const reject = (error: DialError): void => {
       for (const w of waiters) w.reject(error);
     };
@@ -433,6 +436,7 @@ export class WebRtcTransport implements Transport {
     const s = new Session('dialer', ws, target.address, target.address, target.host);
     s.order = order;
     s.target = target;
+    s.attempt = attempt;
     s.waiters.push(...waiters);
     this.startSession(s);
     ws.on('open', () => {
@@ -982,7 +986,7 @@ export class WebRtcTransport implements Transport {
         s.ws.once('close', () => clearTimeout(timer));
         return;
       }
-      if (this.retryDialerFirst(s, reason)) return;
+      if (this.retrySetup(s, reason)) return;
       // The far end may close a crossing dial's connection as soon as the winner opens there: follow that winner (open or pending).
       this.endSession(
         s,
@@ -995,17 +999,20 @@ export class WebRtcTransport implements Transport {
 
   /**
    * An acceptor-first setup whose PeerConnection failed before its channel
-   * opened is set up again, dialer-first, for the same dial promises
-   * (SetupOrder). Returns false if this is not such a session.
+   * opened is set up again for the same dial promises (SetupOrder): acceptor
+   * first while it has had fewer than SETUP_FAST_ATTEMPTS tries (the race it
+   * lost is rare and independent from one try to the next), then dialer
+   * first, which cannot lose it. Returns false if this is not such a session.
    */
-  private retryDialerFirst(s: Session, reason: string): boolean {
+  private retrySetup(s: Session, reason: string): boolean {
     if (s.role !== 'dialer' || s.order !== 'acceptor-first' || s.channelUpAt !== undefined || !s.target || this.closing) return false;
     if (reason !== 'connection failed') return false;
     this.counters.setupRetries++;
-    this.log('debug', `signaling ${s.label}: acceptor-first setup failed; once more, dialer-first`);
+    const order: SetupOrder = s.attempt < SETUP_FAST_ATTEMPTS ? 'acceptor-first' : 'dialer-first';
+    this.log('debug', `signaling ${s.label}: acceptor-first setup failed; once more, ${order}`);
     const waiters = s.waiters.splice(0);
     this.endSession(s, new DialError('unreachable', 'setup retried'), { code: SignalClose.protocol, reason: 'setup failed, retrying' });
-    this.openDial(s.target, waiters, 'dialer-first');
+    this.openDial(s.target, waiters, order, s.attempt + 1);
     return true;
   }
 

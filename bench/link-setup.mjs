@@ -1,0 +1,193 @@
+// Row 4: how fast links come up, next to the bare library doing the same in the same run.
+//
+//   node bench/link-setup.mjs      (after npm run build) prints the rows; npm run bench writes them
+//
+// The node: the app's own nodes (bench/cluster.mjs: DriftNode + WebRtcTransport + HTTP server on
+// 127.0.0.1) dialling a full mesh, one dial at a time, 4 at a time, 4 at a time while two busy
+// loops compete for the two cores, and a 50-node mesh with all 1,225 dials at once, its nodes
+// spread over two processes. A dial counts from transport.dial() to its promise resolving: the
+// WebSocket, the signaling, ICE, DTLS, SCTP, the DataChannel and both proofs of identity. A dial
+// that fails is counted as failed (nothing here retries).
+// The bare library: bench/dtls-repro.mjs, pairs of node-datachannel PeerConnections signalled
+// over loopback TCP in libdatachannel's plain trickle order, with the same parallelism, load and
+// processes, from creating the dialer's PeerConnection to its DataChannel open.
+import { fork, spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Cluster } from './cluster.mjs';
+import { percentile } from './lib.mjs';
+
+const DTLS_REPRO = fileURLToPath(new URL('./dtls-repro.mjs', import.meta.url));
+const SELF = fileURLToPath(new URL(import.meta.url));
+const PARAMS = { alpha: 0.05, beta: 0.1, gamma: 0.001 };
+/** Busy loops started for the "under load" rows: with two, both cores have something else to run. */
+const LOAD_PROCESSES = 2;
+
+/** The bare library in the same conditions: dtls-repro's JSON summary. */
+export function bare({ pairs, parallel, processes = 1, load = 0, order = 'trickle' }) {
+  const run = spawnSync(process.execPath, [DTLS_REPRO, '--json', '--pairs', String(pairs), '--parallel', String(parallel), '--processes', String(processes), '--load', String(load), '--order', order], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (run.status !== 0) throw new Error(`bench/dtls-repro.mjs exited with ${run.status ?? run.signal}: ${run.stderr.slice(-400)}`);
+  const { summary, results } = JSON.parse(run.stdout.trim().split('\n').at(-1));
+  return { ...summary, setups: results.filter((r) => r.ok).map((r) => r.ms) };
+}
+
+function busyLoops(n) {
+  return Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+}
+
+function fullMesh(n) {
+  const edges = [];
+  for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) edges.push([a, b]);
+  return edges;
+}
+
+/** bench/dtls-repro.mjs waits this long after each pair before the next one starts; our dials the same. */
+const GAP_MS = 5;
+
+/** Our nodes in this process: a full mesh of n, `parallel` dials at a time. */
+export async function meshInProcess(n, parallel, load = 0) {
+  const cluster = await new Cluster().start({ n, params: PARAMS, cycleMs: 100, instrument: false });
+  const loaders = busyLoops(load);
+  try {
+    const edges = fullMesh(n);
+    const wallMs = await cluster.link(edges, parallel, GAP_MS);
+    const dialMs = cluster.dialMs;
+    const retries = cluster.nodes.reduce((s, x) => s + (x.transport.stats().setupRetries ?? 0), 0);
+    return { dialMs, failed: edges.length - dialMs.length, wallMs, retries };
+  } finally {
+    for (const p of loaders) p.kill();
+    await cluster.stop();
+  }
+}
+
+// ---------------------------------------------------------------- the multi-process mesh
+
+/** A child: hosts nodes first..first+n-1; on 'dial' dials its edges all at once and reports when the last settled. */
+async function child() {
+  let cluster;
+  process.on('message', async (m) => {
+    if (m.cmd === 'start') {
+      cluster = await new Cluster().start({ n: m.n, first: m.first, params: PARAMS, cycleMs: 100, instrument: false });
+      process.send({ cmd: 'started', ports: cluster.nodes.map((x) => x.http.port) });
+    } else if (m.cmd === 'dial') {
+      const dialMs = [];
+      const failures = [];
+      await Promise.all(
+        m.dials.map(async ([local, address]) => {
+          const t = performance.now();
+          try {
+            await cluster.nodes[local].transport.dial(address);
+            dialMs.push(performance.now() - t);
+          } catch (err) {
+            failures.push(err.message);
+          }
+        }),
+      );
+      const doneAt = performance.timeOrigin + performance.now();
+      const retries = cluster.nodes.reduce((s, x) => s + (x.transport.stats().setupRetries ?? 0), 0);
+      process.send({ cmd: 'dialled', dialMs, failures, doneAt, retries });
+    } else if (m.cmd === 'stop') {
+      await cluster?.stop();
+      process.exit(0);
+    }
+  });
+}
+
+/** n nodes over `processes` children, every pair dialled at once (the lower index dials). */
+export async function meshOverProcesses(n, processes) {
+  const per = Math.ceil(n / processes);
+  const kids = [];
+  for (let p = 0; p * per < n; p++) {
+    const first = p * per;
+    const count = Math.min(per, n - first);
+    const proc = fork(SELF, ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const next = (cmd) => new Promise((resolve) => proc.once('message', (m) => (m.cmd === cmd ? resolve(m) : resolve(null))));
+    kids.push({ proc, first, count, next });
+  }
+  try {
+    const ports = [];
+    await Promise.all(
+      kids.map(async (k) => {
+        const started = k.next('started');
+        k.proc.send({ cmd: 'start', n: k.count, first: k.first });
+        const m = await started;
+        m.ports.forEach((port, i) => (ports[k.first + i] = port));
+      }),
+    );
+    const owner = (i) => kids.find((k) => i >= k.first && i < k.first + k.count);
+    const t0 = performance.timeOrigin + performance.now();
+    const reports = await Promise.all(
+      kids.map((k) => {
+        const dials = fullMesh(n)
+          .filter(([a]) => owner(a) === k)
+          .map(([a, b]) => [a - k.first, `127.0.0.1:${ports[b]}`]);
+        const dialled = k.next('dialled');
+        k.proc.send({ cmd: 'dial', dials });
+        return dialled;
+      }),
+    );
+    return {
+      wallMs: Math.max(...reports.map((r) => r.doneAt)) - t0,
+      dialMs: reports.flatMap((r) => r.dialMs),
+      failed: reports.reduce((s, r) => s + r.failures.length, 0),
+      failures: reports.flatMap((r) => r.failures).slice(0, 3),
+      retries: reports.reduce((s, r) => s + r.retries, 0),
+    };
+  } finally {
+    await Promise.all(
+      kids.map(
+        (k) =>
+          new Promise((resolve) => {
+            k.proc.once('exit', resolve);
+            k.proc.send({ cmd: 'stop' });
+          }),
+      ),
+    );
+  }
+}
+
+// ---------------------------------------------------------------- the rows
+
+const p50 = (xs) => percentile(xs, 0.5);
+const p99 = (xs) => percentile(xs, 0.99);
+
+export async function linkSetupRows(results) {
+  const n = 20;
+  const links = (n * (n - 1)) / 2;
+
+  console.log(`link setup: ${n}-node full mesh, one dial at a time; bare pairs the same`);
+  const seq = await meshInProcess(n, 1);
+  const bareSeq = bare({ pairs: links, parallel: 1 });
+  results.add(4, `link setup p50, one dial at a time (${n}-node full mesh, ${links} dials)`, 'ms', p50(seq.dialMs), null, { samples: seq.dialMs.length, failed: seq.failed, retries: seq.retries, baseline: p50(bareSeq.setups), baselineName: 'bare node-datachannel pairs, one at a time, p50' });
+  results.add(4, 'link setup p50 over the bare library, one at a time', 'ratio', p50(seq.dialMs) / p50(bareSeq.setups), '<= 2', { baseline: p50(bareSeq.setups), baselineName: 'bare pair setup p50 (ms)' });
+  results.add(4, 'link setup p99, one dial at a time', 'ms', p99(seq.dialMs), '< 100', { baseline: p99(bareSeq.setups), baselineName: 'bare pairs, one at a time, p99 (plain trickle: the 1 s mode)', bareOver900ms: bareSeq.over900ms, bareFailed: bareSeq.failed });
+
+  console.log(`link setup: ${n}-node full mesh, 4 dials at a time; bare pairs the same`);
+  const par = await meshInProcess(n, 4);
+  const barePar = bare({ pairs: links, parallel: 4 });
+  results.add(4, 'link setup p50, 4 dials at a time', 'ms', p50(par.dialMs), null, { samples: par.dialMs.length, failed: par.failed, retries: par.retries, baseline: p50(barePar.setups), baselineName: 'bare pairs, 4 at a time, p50' });
+  results.add(4, 'link setup p99, 4 dials at a time', 'ms', p99(par.dialMs), '< 100', { baseline: p99(barePar.setups), baselineName: 'bare pairs, 4 at a time, p99' });
+
+  console.log(`link setup under load: ${n}-node full mesh, 4 at a time, ${LOAD_PROCESSES} busy loops; bare pairs the same`);
+  const loaded = await meshInProcess(n, 4, LOAD_PROCESSES);
+  const bareLoaded = bare({ pairs: links, parallel: 4, load: LOAD_PROCESSES });
+  results.add(4, `failed dials of ${links} under load (4 at a time, ${LOAD_PROCESSES} busy loops)`, 'dials', loaded.failed, '<= 0', { retries: loaded.retries, p50Ms: p50(loaded.dialMs), p99Ms: p99(loaded.dialMs), baseline: bareLoaded.failed, baselineName: `bare pairs failed of ${links}, same load` });
+  results.add(4, 'link setup p99 under load', 'ms', p99(loaded.dialMs), '< 100', { baseline: p99(bareLoaded.setups), baselineName: 'bare pairs under the same load, p99' });
+
+  const big = 50;
+  const bigLinks = (big * (big - 1)) / 2;
+  console.log(`link setup: ${big}-node full mesh, all ${bigLinks} dials at once, nodes over 2 processes; bare pairs the same`);
+  const mesh = await meshOverProcesses(big, 2);
+  const bareMesh = bare({ pairs: bigLinks, parallel: bigLinks, processes: 2 });
+  results.add(4, `${big}-node full mesh fully linked (${bigLinks} dials at once, 2 processes)`, 's', mesh.wallMs / 1000, '< 5', { links: bigLinks - mesh.failed, failed: mesh.failed, retries: mesh.retries, dialP50Ms: p50(mesh.dialMs), dialP99Ms: p99(mesh.dialMs), baseline: bareMesh.wallMs / 1000, baselineName: `bare pairs, ${bigLinks} at once, 2 processes (s; ${bareMesh.failed} failed)` });
+  if (mesh.failed) console.log(`  ${mesh.failed} dial(s) failed: ${mesh.failures.join('; ')}`);
+}
+
+if (process.argv.includes('--child')) {
+  await child();
+} else if (process.argv[1] === SELF) {
+  parseArgs({ options: {} });
+  const { Results } = await import('./lib.mjs');
+  await linkSetupRows(new Results());
+  process.exit(0);
+}
