@@ -1,6 +1,7 @@
 // The simulator at internet scale (issue 13): rows 10-13 of BENCHMARKS.md.
-//   10  throughput: the fast engine (main/sim/fast.ts) on one thread and on worker threads
-//       (main/sim-workers/) against the reference Simulator in the same run, same graph, same drifts
+//   10  throughput: the fast engine (main/sim/fast.ts) with each kernel (WebAssembly SIMD, JavaScript)
+//       on one thread and on worker threads (main/sim-workers/) against the reference Simulator
+//       in the same run, same graph, same drifts
 //   11  memory per node beyond the graph
 //   12  cycles to converge and steady spread vs N (10^2 .. 10^6), random 8-regular and
 //       Barabasi-Albert (m = 4), seed rule, Metropolis, W-MSR, against the spectral prediction
@@ -47,13 +48,13 @@ export const GRAPHS = {
 
 const threadsAvailable = Math.min(2, availableParallelism());
 
-/** One interface over the engines: async run, stats, close. */
-async function engine(options, threads) {
+/** One interface over the engines: async run, stats, close. `kind` is the kernel: 'wasm' (WebAssembly SIMD) or 'js'. */
+async function engine(options, threads, kind = 'wasm') {
   if (threads <= 1) {
-    const sim = new FastSimulator(options);
+    const sim = new FastSimulator({ ...options, engine: kind });
     return { sim, run: async (c) => sim.run(c), stats: () => sim.stats(), xy: () => sim.xy, close: async () => {} };
   }
-  const sim = await ParallelSimulator.start(options, threads);
+  const sim = await ParallelSimulator.start({ ...options, engine: kind }, threads);
   return { sim, run: (c) => sim.run(c), stats: () => sim.stats(), xy: () => sim.xy, close: () => sim.close() };
 }
 
@@ -142,26 +143,42 @@ async function throughput(results, { quick }) {
       const work = weighting === 'wmsr' ? 4e5 : 4e6;
       const cycles = Math.max(2, Math.round((quick ? work / 4 : work) / n));
       const ref = reference(options);
-      const one = await engine(options, 1);
-      const two = threadsAvailable > 1 ? await engine(options, threadsAvailable) : null;
-      const engines = two ? [ref, one, two] : [ref, one];
+      const js = await engine(options, 1, 'js');
+      const wasm = await engine(options, 1, 'wasm');
+      const many = threadsAvailable > 1;
+      const jsThreads = many ? await engine(options, threadsAvailable, 'js') : null;
+      const wasmThreads = many ? await engine(options, threadsAvailable, 'wasm') : null;
+      const engines = [ref, js, wasm, ...(many ? [jsThreads, wasmThreads] : [])];
       console.log(`  ${c.name}, ${weighting}: ${cycles} cycles x ${reps}`);
-      const [refRate, oneRate, twoRate] = await race(engines, n, cycles, reps);
-      const exact = maxDiff(ref.xy(), one.xy());
-      const exactThreads = two ? maxDiff(one.xy(), two.xy()) : 0;
-      await one.close();
-      if (two) await two.close();
-      out.runs.push({ case: c.name, weighting, n, cycles, reps, reference: refRate, oneThread: oneRate, threads: twoRate ?? null, threadCount: threadsAvailable, maxDiffReference: exact, maxDiffThreads: exactThreads, load: load() });
-      const label = `${c.name}, ${weighting}`;
-      results.add(row, `fast engine, one thread / reference Simulator: ${label}`, 'ratio', oneRate / refRate, c.target && weighting === 'seed' ? '>= 2' : null, {
-        measured: oneRate, baseline: refRate, baselineName: 'reference Simulator node-cycles/s, same graph, same run', load: load(),
+      const [refRate, jsRate, wasmRate, jsThreadsRate = null, wasmThreadsRate = null] = await race(engines, n, cycles, reps);
+      // Every engine against the reference after the same cycles: 0 when all give the node's numbers.
+      const exact = Math.max(...engines.slice(1).map((e) => maxDiff(ref.xy(), e.xy())));
+      for (const e of engines) await e.close();
+      // The target is judged on the faster kernel (wasm where the runtime has SIMD); its threads against its one thread.
+      const bestKind = wasmRate >= jsRate ? 'wasm' : 'js';
+      const bestRate = Math.max(wasmRate, jsRate);
+      const bestThreadsRate = bestKind === 'wasm' ? wasmThreadsRate : jsThreadsRate;
+      out.runs.push({
+        case: c.name, weighting, n, cycles, reps, reference: refRate, js: jsRate, wasm: wasmRate, jsThreads: jsThreadsRate, wasmThreads: wasmThreadsRate,
+        best: bestKind, threadCount: threadsAvailable, maxDiffReference: exact, load: load(),
       });
-      if (two) {
-        results.add(row, `fast engine, ${threadsAvailable} threads / one thread: ${label}`, 'ratio', twoRate / oneRate, (c.target || c.twoCoreTarget) && weighting === 'seed' ? '>= 1.8' : null, {
-          measured: twoRate, baseline: oneRate, baselineName: 'fast engine on one thread, node-cycles/s, same run',
+      const label = `${c.name}, ${weighting}`;
+      const target = c.target && weighting === 'seed';
+      results.add(row, `fast engine (${bestKind}, the faster kernel), one thread / reference Simulator: ${label}`, 'ratio', bestRate / refRate, target ? '>= 2' : null, {
+        measured: bestRate, baseline: refRate, baselineName: 'reference Simulator node-cycles/s, same graph, same run', load: load(),
+      });
+      results.add(row, `JavaScript kernel, one thread / reference Simulator: ${label}`, 'ratio', jsRate / refRate, null, {
+        measured: jsRate, baseline: refRate, baselineName: 'reference Simulator node-cycles/s, same graph, same run',
+      });
+      results.add(row, `WebAssembly kernel, one thread / reference Simulator: ${label}`, 'ratio', wasmRate / refRate, null, {
+        measured: wasmRate, baseline: refRate, baselineName: 'reference Simulator node-cycles/s, same graph, same run',
+      });
+      if (many) {
+        results.add(row, `fast engine (${bestKind}), ${threadsAvailable} threads / one thread: ${label}`, 'ratio', bestThreadsRate / bestRate, (c.target || c.twoCoreTarget) && weighting === 'seed' ? '>= 1.8' : null, {
+          measured: bestThreadsRate, baseline: bestRate, baselineName: `${bestKind} kernel on one thread, node-cycles/s, same run`,
         });
       }
-      results.add(row, `max |drift difference|, fast engine vs reference${two ? ` and ${threadsAvailable} threads vs one` : ''}: ${label}`, 'drift units', Math.max(exact, exactThreads), '<= 0', { vsReference: exact, vsOneThread: exactThreads });
+      results.add(row, `max |drift difference|, every engine vs reference: ${label}`, 'drift units', exact, '<= 0', {});
     }
   }
   if (threadsAvailable > 1) {
@@ -397,8 +414,10 @@ function plots(study) {
   const t = study.throughput.runs.filter((r) => r.weighting === 'seed');
   files['sim-throughput.svg'] = linePlotSvg('Simulator node-cycles/s, seed rule', 'nodes N', 'node-cycles per second', [
     { label: 'reference Simulator', color: '#7f7f7f', points: t.map((r) => [r.n, r.reference]) },
-    { label: 'fast engine, one thread', color: '#1f77b4', points: t.map((r) => [r.n, r.oneThread]) },
-    { label: `fast engine, ${threadsAvailable} threads`, color: '#d62728', points: t.filter((r) => r.threads).map((r) => [r.n, r.threads]) },
+    { label: 'JS kernel, one thread', color: '#1f77b4', dash: true, points: t.map((r) => [r.n, r.js]) },
+    { label: `JS kernel, ${threadsAvailable} threads`, color: '#d62728', dash: true, points: t.filter((r) => r.jsThreads).map((r) => [r.n, r.jsThreads]) },
+    { label: 'wasm kernel, one thread', color: '#1f77b4', points: t.map((r) => [r.n, r.wasm]) },
+    { label: `wasm kernel, ${threadsAvailable} threads`, color: '#d62728', points: t.filter((r) => r.wasmThreads).map((r) => [r.n, r.wasmThreads]) },
   ], { legendWidth: 250 });
   return files;
 }
@@ -416,10 +435,12 @@ export function studyMarkdown(study, meta) {
   lines.push('');
   lines.push('Throughput (node-cycles/s, best of the interleaved runs; the drifts of all engines are equal after them):');
   lines.push('');
-  lines.push(`| graph | weighting | reference Simulator | fast, one thread | fast, ${threadsAvailable} threads | one thread / reference | threads / one |`);
-  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  const t = threadsAvailable;
+  lines.push(`| graph | weighting | reference Simulator | JS kernel, one thread | wasm kernel, one thread | JS kernel, ${t} threads | wasm kernel, ${t} threads | best one thread / reference | wasm ${t} threads / one |`);
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of study.throughput.runs) {
-    lines.push(`| ${r.case} | ${r.weighting} | ${fmt(r.reference)} | ${fmt(r.oneThread)} | ${r.threads ? fmt(r.threads) : '—'} | ${(r.oneThread / r.reference).toFixed(2)} | ${r.threads ? (r.threads / r.oneThread).toFixed(2) : '—'} |`);
+    const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '—');
+    lines.push(`| ${r.case} | ${r.weighting} | ${fmt(r.reference)} | ${fmt(r.js)} | ${fmt(r.wasm)} | ${r.jsThreads ? fmt(r.jsThreads) : '—'} | ${r.wasmThreads ? fmt(r.wasmThreads) : '—'} | ${ratio(Math.max(r.js, r.wasm), r.reference)} (${r.best}) | ${ratio(r.wasmThreads, r.wasm)} |`);
   }
   const parts = study.throughput.parts;
   if (study.throughput.coresBefore !== undefined) {
