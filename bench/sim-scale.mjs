@@ -7,7 +7,7 @@
 //       Barabasi-Albert (m = 4), seed rule, Metropolis, W-MSR, against the spectral prediction
 //   13  stubborn (Byzantine) nodes, 1 %, 5 %, 10 %, with and without W-MSR
 //
-//   node bench/sim-scale.mjs [--quick] [--max-n N] [--write]   (after npm run build)
+//   node bench/sim-scale.mjs [--quick] [--max-n N] [--write | --throughput]   (after npm run build)
 //   import { simScaleRows } from './sim-scale.mjs'               (from bench/run.mjs)
 //
 // A run writes out/bench/sim-*.svg and out/bench/sim-results.json; --write also updates
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../dist/main/model/prng.js';
-import { barabasiAlbertGraph, randomRegularGraph } from '../dist/main/sim/graph.js';
+import { barabasiAlbertGraph, fromLists, randomRegularGraph } from '../dist/main/sim/graph.js';
 import { createSimState, FastSimulator, kernelArrays } from '../dist/main/sim/fast.js';
 import { BLOCK, seedPulls, steps } from '../dist/main/sim/kernel.js';
 import { Simulator } from '../dist/main/sim/simulator.js';
@@ -207,6 +207,45 @@ async function kernelParts(results, { quick }) {
   results.add(row, 'kernel part alone, N=10,000 k=8: the neighbour sums (peerPull) of a seed-rule cycle', 'node-cycles/s', gatherRate, null, { baseline: refRate, baselineName: 'reference Simulator, whole cycle, same run' });
   results.add(row, 'kernel part alone, N=10,000 k=8: entropy (sfc32) and driftDiffInto of a cycle', 'node-cycles/s', stepRate, null, { baseline: refRate, baselineName: 'reference Simulator, whole cycle, same run' });
   return { reference: refRate, neighbourSums: gatherRate, entropyAndStep: stepRate, bothInSeries: 1 / (1 / gatherRate + 1 / stepRate) };
+}
+
+/** Node i linked to i +- 1..k/2 (mod n): a k-regular graph whose neighbours are almost all in the same thread's slice. */
+function circulantGraph(n, k) {
+  return fromLists(Array.from({ length: n }, (_, i) => Array.from({ length: k / 2 }, (_, d) => [(i + d + 1) % n, (i - d - 1 + n) % n]).flat()));
+}
+
+/**
+ * Where a 2-thread seed-rule round goes at N = 10^4, k = 8 (the measurement behind a missed two-core
+ * target): the barrier alone (2 threads on 64 nodes, ~1 us of work per round), and the wasm kernel's
+ * thread ratio on the random graph next to a circulant one, whose neighbours lie in the thread's own
+ * slice (on the random graph half of them were written by the other core in the round before).
+ */
+async function threadParts(results, { quick }) {
+  const row = ROWS.throughput;
+  const tiny = await ParallelSimulator.start({ graph: randomRegularGraph(64, 8, 1), params: NOISY, engine: 'wasm' }, threadsAvailable);
+  const rounds = quick ? 5000 : 20_000;
+  await tiny.run(rounds);
+  let barrierUs = Infinity;
+  for (let r = 0; r < (quick ? 3 : 5); r++) {
+    const t = performance.now();
+    await tiny.run(rounds);
+    barrierUs = Math.min(barrierUs, ((performance.now() - t) * 1000) / rounds);
+  }
+  await tiny.close();
+  results.add(row, `barrier alone: ${threadsAvailable} threads on 64 nodes, time per round`, 'us', barrierUs, null, {});
+  const out = { barrierUs };
+  for (const [key, g] of [['random', randomRegularGraph(10_000, 8, 1)], ['circulant', circulantGraph(10_000, 8)]]) {
+    const options = { graph: g, params: NOISY };
+    const one = await engine(options, 1, 'wasm');
+    const many = await engine(options, threadsAvailable, 'wasm');
+    const [oneRate, manyRate] = await race([one, many], g.n, quick ? 100 : 400, quick ? 3 : 5);
+    await many.close();
+    out[key] = { one: oneRate, threads: manyRate, ratio: manyRate / oneRate };
+    results.add(row, `wasm kernel, ${threadsAvailable} threads / one thread, N=10,000 seed: ${key === 'random' ? 'random 8-regular' : 'circulant i +- 1..4 (neighbours in the own slice)'}`, 'ratio', manyRate / oneRate, null, {
+      measured: manyRate, baseline: oneRate, baselineName: 'wasm kernel on one thread, same graph, same run',
+    });
+  }
+  return out;
 }
 
 function memory(results, n) {
@@ -448,7 +487,12 @@ export function studyMarkdown(study, meta) {
     lines.push(`Control in the same run: a plain integer loop on ${threadsAvailable} threads ran ${study.throughput.coresBefore.toFixed(2)}x (before the engines) and ${study.throughput.coresAfter.toFixed(2)}x (after) its speed on one thread: the share of the cores the machine gave this run.`);
   }
   lines.push('');
-  lines.push(`Where a seed-rule cycle goes (N = 10,000, k = 8, one thread): the neighbour sums alone run at ${fmt(parts.neighbourSums)} node-cycles/s, the entropy and step alone at ${fmt(parts.entropyAndStep)}, so the two in series allow ${fmt(parts.bothInSeries)}; the reference Simulator's whole cycle ran at ${fmt(parts.reference)} in the same run.`);
+  lines.push(`Where a seed-rule cycle of the JavaScript kernel goes (N = 10,000, k = 8, one thread): the neighbour sums alone run at ${fmt(parts.neighbourSums)} node-cycles/s, the entropy and step alone at ${fmt(parts.entropyAndStep)}, so the two in series allow ${fmt(parts.bothInSeries)}; the reference Simulator's whole cycle ran at ${fmt(parts.reference)} in the same run.`);
+  const tp = study.throughput.threadParts;
+  if (tp) {
+    lines.push('');
+    lines.push(`Where a ${threadsAvailable}-thread round goes (N = 10,000, k = 8, wasm kernel): the barrier alone takes ${tp.barrierUs.toFixed(2)} µs per round (${threadsAvailable} threads on 64 nodes); the threads ran ${tp.random.ratio.toFixed(2)}x one thread on the random 8-regular graph and ${tp.circulant.ratio.toFixed(2)}x on a circulant one (node i linked to i ± 1..4, so its neighbours lie in its own thread's slice).`);
+  }
   lines.push('');
   const m = study.memory;
   lines.push(`Memory per node beyond the graph: seed ${m.seed.fast}, Metropolis ${m.metropolis.fast}, W-MSR ${m.wmsr.fast} bytes with stubborn nodes (reference Simulator: ${fmt(m.seed.reference)}, ${fmt(m.metropolis.reference)}, ${fmt(m.wmsr.reference)}); the graph itself ${fmt(m.graph)} bytes per node at k = 8.`);
@@ -483,7 +527,7 @@ export function spliceSimSection(text, generated) {
 }
 
 /** Rows 10-13 into `results`; with `output` (a BenchOutput), the plots, the JSON and the BENCHMARKS.md section. */
-export async function simScaleRows(results, { quick = false, maxN = quick ? 10_000 : 1_000_000, output = null } = {}) {
+export async function simScaleRows(results, { quick = false, maxN = quick ? 10_000 : 1_000_000, output = null, throughputOnly = false } = {}) {
   const started = Date.now();
   const loadStart = load();
   if (output?.write) spliceSimSection(readFileSync(join(output.root, BENCHMARKS_MD), 'utf8'), '');
@@ -493,6 +537,8 @@ export async function simScaleRows(results, { quick = false, maxN = quick ? 10_0
   console.log(' throughput');
   study.throughput = await throughput(results, { quick });
   study.throughput.parts = await kernelParts(results, { quick });
+  if (threadsAvailable > 1) study.throughput.threadParts = await threadParts(results, { quick });
+  if (throughputOnly) return { study, meta: { mode: quick ? 'quick' : 'full', throughputOnly } };
   study.memory = memory(results, Math.min(maxN, 1_000_000));
   console.log(' scaling with N');
   study.scaling = await scaling(results, { sizes });
@@ -507,8 +553,9 @@ export async function simScaleRows(results, { quick = false, maxN = quick ? 10_0
   return { study, meta };
 }
 
-const USAGE = `usage: node bench/sim-scale.mjs [--quick] [--max-n N] [--write]
+const USAGE = `usage: node bench/sim-scale.mjs [--quick] [--max-n N] [--write | --throughput]
   --quick     CI-sized: throughput at N = 10^4 and 10^5, scaling up to N = 10^4, stubborn nodes at N = 10^3 (~1 min)
+  --throughput  row 10 alone (the engines' node-cycles/s, at N = 10^4 and 10^6; 10^5 with --quick), printed, nothing written
   --max-n N   largest N of the scaling study (default 10^6; the full run takes ~20 min on 2 cores)
   --write     also update docs/sim-*.svg, bench/sim-results.json and BENCHMARKS.md's simulator section
               (without it a run writes to ${OUT_DIR}/bench/ only)`;
@@ -516,7 +563,7 @@ const USAGE = `usage: node bench/sim-scale.mjs [--quick] [--max-n N] [--write]
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   let args;
   try {
-    ({ values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, write: { type: 'boolean', default: false }, 'max-n': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }));
+    ({ values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, write: { type: 'boolean', default: false }, throughput: { type: 'boolean', default: false }, 'max-n': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }));
   } catch (err) {
     console.error(`sim-scale: ${err.message.replace(/\s*\n\s*/g, ' ')} (--help lists the options)`);
     process.exit(2);
@@ -530,10 +577,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error('sim-scale: --max-n must be an integer from 100 to 1000000');
     process.exit(2);
   }
-  const output = new BenchOutput({ write: args.write });
+  if (args.throughput && args.write) {
+    console.error('sim-scale: --throughput runs row 10 alone and writes nothing; drop --write');
+    process.exit(2);
+  }
+  const output = args.throughput ? null : new BenchOutput({ write: args.write });
   const results = new Results();
   try {
-    await simScaleRows(results, { quick: args.quick, output, ...(maxN !== undefined ? { maxN } : {}) });
+    await simScaleRows(results, { quick: args.quick, output, throughputOnly: args.throughput, ...(maxN !== undefined ? { maxN } : {}) });
   } catch (err) {
     console.error(`sim-scale: ${err.message}`);
     process.exit(1);
@@ -542,6 +593,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const r of results.rows) {
     table.push(`| ${r.row} | ${r.name} | ${fmt(r.value)} | ${r.unit} | ${r.target ?? '—'} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} | ${r.baseline !== undefined ? `${fmt(r.baseline)} (${r.baselineName})` : ''} |`);
   }
-  console.log(`\n${table.join('\n')}\n\nload average ${load().join(' ')}; wrote ${output.written.join(', ')}`);
+  console.log(`\n${table.join('\n')}\n\nload average ${load().join(' ')}${output ? `; wrote ${output.written.join(', ')}` : ''}`);
   process.exit(0);
 }
