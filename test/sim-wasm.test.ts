@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DRIFT_PARAMS, MIN_ENTROPY_NORM, sampleEntropy } from '../main/model/drift.js';
 import { FastSimulator } from '../dist/main/sim/fast.js';
-import { barabasiAlbertGraph, randomRegularGraph } from '../dist/main/sim/graph.js';
+import { barabasiAlbertGraph, fromLists, randomRegularGraph } from '../dist/main/sim/graph.js';
 import { Simulator } from '../dist/main/sim/simulator.js';
 import { wasmAvailable } from '../dist/main/sim/wasm.js';
 
@@ -104,6 +104,17 @@ describe('the WebAssembly kernel', () => {
       for (const sim of sims) expect(Array.from(sim.xy)).toEqual(Array.from(ref.xy));
     });
   }
+
+  it('runs graphs of no node, one node and one link as the reference does', () => {
+    for (const lists of [[], [[]], [[1], [0]]] as number[][][]) {
+      const options = { graph: fromLists(lists), params: DEFAULT_DRIFT_PARAMS };
+      const wasm = new FastSimulator({ ...options, engine: 'wasm' });
+      const ref = new Simulator(options);
+      wasm.run(5);
+      ref.run(5);
+      expect(Array.from(wasm.xy)).toEqual(Array.from(ref.xy));
+    }
+  });
 
   it('a changed params takes effect on the next run, as in the JavaScript kernel', () => {
     const graph = randomRegularGraph(500, 8, 1);

@@ -15,8 +15,8 @@
 ;; No fused multiply-add exists in this instruction set (wasm never contracts),
 ;; no operation is reordered. Stubborn nodes (pinned[i] != 0) are skipped.
 ;;
-;; Every array is a byte address in the one imported memory; drift buffers
-;; are 16-byte aligned. The build writes two modules from this text: the
+;; Every array is a byte address in the one imported memory (compared
+;; unsigned: a memory may be up to 4 GiB); drift buffers are 16-byte aligned. The build writes two modules from this text: the
 ;; memory import as it is here (not shared, one thread) and with `shared`
 ;; (worker threads over one SharedArrayBuffer).
 (module
@@ -88,7 +88,7 @@
               ;; Runs of 4 peers, then the rest one by one: the same left-to-right sum.
               (block $fours
                 (loop $four
-                  (br_if $fours (i32.gt_s (i32.add (local.get $q) (i32.const 16)) (local.get $qe)))
+                  (br_if $fours (i32.lt_u (i32.sub (local.get $qe) (local.get $q)) (i32.const 16)))
                   (local.set $acc (f64x2.add (f64x2.add (f64x2.add (f64x2.add (local.get $acc)
                     (v128.load (i32.add (local.get $x) (i32.shl (i32.load offset=0 (local.get $q)) (i32.const 4)))))
                     (v128.load (i32.add (local.get $x) (i32.shl (i32.load offset=4 (local.get $q)) (i32.const 4)))))
