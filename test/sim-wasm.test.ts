@@ -2,7 +2,8 @@
  * What is particular to the WebAssembly kernel (main/sim/kernel.wat,
  * main/sim/wasm.ts): its state lives in one WebAssembly memory, it redraws
  * a too-short entropy sample as sampleEntropy does, it is the default
- * where the runtime has SIMD, and a bad engine is refused. Its drifts
+ * where the runtime has SIMD, a bad engine is refused, and its blocked
+ * seed-rule rounds (past FUSED_MAX_DRIFTS) give the same numbers. Its drifts
  * against the reference and the JavaScript kernel: test/sim-fast.test.ts
  * and test/sim-workers.test.ts. Imports the built code (npm run build).
  */
@@ -11,7 +12,9 @@ import { DEFAULT_DRIFT_PARAMS, MIN_ENTROPY_NORM, sampleEntropy } from '../main/m
 import { FastSimulator } from '../dist/main/sim/fast.js';
 import { barabasiAlbertGraph, fromLists, randomRegularGraph } from '../dist/main/sim/graph.js';
 import { Simulator } from '../dist/main/sim/simulator.js';
+import { BLOCK, FUSED_MAX_DRIFTS } from '../dist/main/sim/kernel.js';
 import { wasmAvailable } from '../dist/main/sim/wasm.js';
+import { ParallelSimulator } from '../dist/main/sim-workers/parallel.js';
 
 /**
  * An sfc32 state whose first two outputs are both 2^31, so the first
@@ -104,6 +107,26 @@ describe('the WebAssembly kernel', () => {
       for (const sim of sims) expect(Array.from(sim.xy)).toEqual(Array.from(ref.xy));
     });
   }
+
+  it('past FUSED_MAX_DRIFTS the seed rule runs in blocks, with stubborn nodes, on one thread and on 2, with the reference\'s numbers', async () => {
+    const n = FUSED_MAX_DRIFTS / 2 + 2 * BLOCK + 77;
+    const graph = barabasiAlbertGraph(n, 4, 3);
+    const stubborn = [0, 1, BLOCK - 1, BLOCK, n - 1].map((node) => ({ node, at: [1e5, -1e5] as const }));
+    const options = { graph, params: DEFAULT_DRIFT_PARAMS, stubborn };
+    const ref = new Simulator(options);
+    const one = new FastSimulator({ ...options, engine: 'wasm' });
+    const two = await ParallelSimulator.start({ ...options, engine: 'wasm' }, 2);
+    try {
+      ref.run(3);
+      one.run(3);
+      await two.run(3);
+      expect(Buffer.from(one.xy.buffer, one.xy.byteOffset, one.xy.byteLength).equals(Buffer.from(ref.xy.buffer, ref.xy.byteOffset, ref.xy.byteLength))).toBe(true);
+      expect(Buffer.from(two.xy.buffer, two.xy.byteOffset, two.xy.byteLength).equals(Buffer.from(ref.xy.buffer, ref.xy.byteOffset, ref.xy.byteLength))).toBe(true);
+      for (const s of stubborn) expect([one.xy[2 * s.node], one.xy[2 * s.node + 1]]).toEqual([1e5, -1e5]);
+    } finally {
+      await two.close();
+    }
+  });
 
   it('runs graphs of no node, one node and one link as the reference does', () => {
     for (const lists of [[], [[]], [[1], [0]]] as number[][][]) {

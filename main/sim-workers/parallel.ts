@@ -53,10 +53,12 @@ export class ParallelSimulator {
   private constructor(options: FastSimulatorOptions, threads: number) {
     this.engine = chooseEngine(options.engine);
     let memory: KernelMemory | null = null;
+    let pullAt: readonly number[] = [];
     if (this.engine === 'wasm') {
-      const placed = placeInWasmMemory(createSimState(options), true);
+      const placed = placeInWasmMemory(createSimState(options), true, threads);
       this.state = placed.state;
       memory = placed.memory;
+      pullAt = placed.pullAt;
     } else {
       this.state = createSimState(options, share, true);
     }
@@ -69,7 +71,7 @@ export class ParallelSimulator {
     this.bounds = partition(this.state.offsets, this.n, threads);
     this.workers = [];
     for (let t = 0; t < threads; t++) {
-      const workerData: WorkerSetup = { state: this.state, engine: this.engine, memory, control: this.control, params: this.paramArray, from: this.bounds[t]!, to: this.bounds[t + 1]!, parties: threads };
+      const workerData: WorkerSetup = { state: this.state, engine: this.engine, memory, pullAt: pullAt[t] ?? 0, control: this.control, params: this.paramArray, from: this.bounds[t]!, to: this.bounds[t + 1]!, parties: threads };
       const w = new Worker(WORKER_URL, { workerData });
       w.on('message', (m: { error?: string }) => {
         if (m.error !== undefined) this.failure ??= new Error(`simulator worker ${t}: ${m.error}`);

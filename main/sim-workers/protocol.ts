@@ -36,6 +36,8 @@ export interface WorkerSetup {
   readonly engine: Engine;
   /** Engine 'wasm': the shared WebAssembly memory the state's arrays are views of (each worker instantiates the kernel over it). */
   readonly memory: KernelMemory | null;
+  /** Engine 'wasm': the address of this worker's pull scratch in that memory (WasmSimState.pullAt). */
+  readonly pullAt: number;
   readonly control: Int32Array;
   readonly params: Float64Array;
   readonly from: number;

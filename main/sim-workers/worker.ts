@@ -24,7 +24,7 @@ function job(): void {
     const out = parity === 0 ? state.xyB : state.xyA;
     if (!failed) {
       try {
-        if (kernel !== null) wasmRound(kernel, state, arrays, x, out, from, to, p, scratch);
+        if (kernel !== null) wasmRound(kernel, state, arrays, x, out, from, to, p, scratch, setup.pullAt);
         else round(state.code, arrays, x, out, from, to, p, scratch);
       } catch (err) {
         // Keep meeting the others at the barriers, so they finish the job and the coordinator hears of it.

@@ -209,6 +209,7 @@ export class FastSimulator {
   private readonly arrays: KernelArrays;
   private readonly scratch: KernelScratch;
   private readonly kernel: WasmKernel | null;
+  private readonly pullAt: number;
 
   constructor(options: FastSimulatorOptions) {
     this.engine = chooseEngine(options.engine);
@@ -216,9 +217,11 @@ export class FastSimulator {
       const placed = placeInWasmMemory(createSimState(options), false);
       this.state = placed.state;
       this.kernel = instantiateKernel(placed.memory, false);
+      this.pullAt = placed.pullAt[0]!;
     } else {
       this.state = createSimState(options);
       this.kernel = null;
+      this.pullAt = 0;
     }
     this.n = this.state.n;
     this.weighting = options.weighting ?? 'seed';
@@ -238,7 +241,7 @@ export class FastSimulator {
     for (let c = 0; c < cycles; c++) {
       const x = this.cycle % 2 === 0 ? s.xyA : s.xyB;
       const out = this.cycle % 2 === 0 ? s.xyB : s.xyA;
-      if (this.kernel !== null) wasmRound(this.kernel, s, this.arrays, x, out, 0, s.n, p, this.scratch);
+      if (this.kernel !== null) wasmRound(this.kernel, s, this.arrays, x, out, 0, s.n, p, this.scratch, this.pullAt);
       else round(s.code, this.arrays, x, out, 0, s.n, p, this.scratch);
       this.cycle++;
     }

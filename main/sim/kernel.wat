@@ -63,7 +63,8 @@
             (f64x2.mul (f64x2.splat (local.get $beta)) (local.get $pull)))
           (f64x2.mul (f64x2.splat (local.get $gamma)) (local.get $xi))))))
 
-  ;; Seed rule, nodes from..to-1: pull = (0 + sum of the peers' drifts) / d - own; [0, 0] without peers.
+  ;; Seed rule, nodes from..to-1, node by node (pull, entropy, step): the faster order while the
+  ;; drifts fit in the cache. pull = (0 + sum of the peers' drifts) / d - own; [0, 0] without peers.
   (func (export "seedRound") (param $x i32) (param $out i32) (param $from i32) (param $to i32)
         (param $offsets i32) (param $adj i32) (param $rng i32) (param $pinned i32)
         (param $alpha f64) (param $beta f64) (param $gamma f64) (param $minNorm2 f64)
@@ -108,6 +109,73 @@
                       (local.get $alpha) (local.get $beta) (local.get $gamma) (local.get $minNorm2)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $node (i32.lt_s (local.get $i) (local.get $to))))))
+
+  ;; Seed rule, nodes from..to-1, in blocks of `block` nodes: first every pull of the block into
+  ;; pullBuf (16 bytes a node; a short loop of independent loads, so many cache misses are in
+  ;; flight at once), then every step. The faster order once the drifts outgrow the cache. The
+  ;; pull is seedRound's, written out again (V8 does not inline a wasm call).
+  (func (export "seedRoundBlocked") (param $x i32) (param $out i32) (param $from i32) (param $to i32)
+        (param $offsets i32) (param $adj i32) (param $rng i32) (param $pinned i32) (param $pullBuf i32) (param $block i32)
+        (param $alpha f64) (param $beta f64) (param $gamma f64) (param $minNorm2 f64)
+    (local $b i32) (local $e i32) (local $i i32) (local $q i32) (local $qe i32) (local $deg i32)
+    (local $xi v128) (local $acc v128) (local $pull v128)
+    (local.set $b (local.get $from))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_s (local.get $b) (local.get $to)))
+        (local.set $e (select (local.get $to) (i32.add (local.get $b) (local.get $block))
+                              (i32.lt_s (i32.sub (local.get $to) (local.get $b)) (local.get $block))))
+        (local.set $i (local.get $b))
+        (block $pullsDone
+          (loop $pulls
+            (br_if $pullsDone (i32.ge_s (local.get $i) (local.get $e)))
+            (local.set $q (i32.load (i32.add (local.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $qe (i32.load offset=4 (i32.add (local.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $deg (i32.sub (local.get $qe) (local.get $q)))
+            (local.set $pull (v128.const f64x2 0 0))
+            ;; A stubborn node's pull is computed and never used: no branch in this loop.
+            (if (i32.gt_s (local.get $deg) (i32.const 0))
+              (then
+                (local.set $acc (v128.const f64x2 0 0))
+                (local.set $q (i32.add (local.get $adj) (i32.shl (local.get $q) (i32.const 2))))
+                (local.set $qe (i32.add (local.get $adj) (i32.shl (local.get $qe) (i32.const 2))))
+                (block $fours
+                  (loop $four
+                    (br_if $fours (i32.lt_u (i32.sub (local.get $qe) (local.get $q)) (i32.const 16)))
+                    (local.set $acc (f64x2.add (f64x2.add (f64x2.add (f64x2.add (local.get $acc)
+                      (v128.load (i32.add (local.get $x) (i32.shl (i32.load offset=0 (local.get $q)) (i32.const 4)))))
+                      (v128.load (i32.add (local.get $x) (i32.shl (i32.load offset=4 (local.get $q)) (i32.const 4)))))
+                      (v128.load (i32.add (local.get $x) (i32.shl (i32.load offset=8 (local.get $q)) (i32.const 4)))))
+                      (v128.load (i32.add (local.get $x) (i32.shl (i32.load offset=12 (local.get $q)) (i32.const 4))))))
+                    (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                    (br $four)))
+                (block $ones
+                  (loop $one
+                    (br_if $ones (i32.ge_u (local.get $q) (local.get $qe)))
+                    (local.set $acc (f64x2.add (local.get $acc)
+                      (v128.load (i32.add (local.get $x) (i32.shl (i32.load (local.get $q)) (i32.const 4))))))
+                    (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                    (br $one)))
+                (local.set $pull (f64x2.sub (f64x2.div (local.get $acc) (f64x2.splat (f64.convert_i32_s (local.get $deg))))
+                                            (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 4))))))))
+            (v128.store (i32.add (local.get $pullBuf) (i32.shl (i32.sub (local.get $i) (local.get $b)) (i32.const 4))) (local.get $pull))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $pulls)))
+        (local.set $i (local.get $b))
+        (block $stepsDone
+          (loop $steps
+            (br_if $stepsDone (i32.ge_s (local.get $i) (local.get $e)))
+            (if (i32.eqz (i32.and (i32.ne (local.get $pinned) (i32.const 0))
+                                  (i32.ne (i32.load8_u (i32.add (local.get $pinned) (local.get $i))) (i32.const 0))))
+              (then
+                (call $step (local.get $i) (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 4))))
+                            (v128.load (i32.add (local.get $pullBuf) (i32.shl (i32.sub (local.get $i) (local.get $b)) (i32.const 4))))
+                            (local.get $out) (local.get $rng)
+                            (local.get $alpha) (local.get $beta) (local.get $gamma) (local.get $minNorm2))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $steps)))
+        (local.set $b (local.get $e))
+        (br $blocks))))
 
   ;; Metropolis, nodes from..to-1: pull = sum_j w_ij * (r_j - own), w_ij = min(inverse[i], inverse[j]) as kernel.ts picks it.
   (func (export "metropolisRound") (param $x i32) (param $out i32) (param $from i32) (param $to i32)

@@ -20,7 +20,7 @@
 import { MIN_ENTROPY_NORM, type DriftParams } from '../model/drift.js';
 import type { SimState } from './fast.js';
 import { KERNEL_WASM_LOCAL, KERNEL_WASM_SHARED } from './kernel-wasm.js';
-import { METROPOLIS, round, SEED, type KernelArrays, type KernelScratch } from './kernel.js';
+import { BLOCK, FUSED_MAX_DRIFTS, METROPOLIS, round, SEED, type KernelArrays, type KernelScratch } from './kernel.js';
 
 /** The engines of the fast simulator: the WebAssembly kernel or the JavaScript one. */
 export type Engine = 'wasm' | 'js';
@@ -63,18 +63,24 @@ function kernelModule(shared: boolean): WasmModule {
 }
 
 type SeedRound = (x: number, out: number, from: number, to: number, offsets: number, adj: number, rng: number, pinned: number, alpha: number, beta: number, gamma: number, minNorm2: number) => void;
+type SeedRoundBlocked = (x: number, out: number, from: number, to: number, offsets: number, adj: number, rng: number, pinned: number, pullBuf: number, block: number, alpha: number, beta: number, gamma: number, minNorm2: number) => void;
 type MetropolisRound = (x: number, out: number, from: number, to: number, offsets: number, adj: number, rng: number, pinned: number, inverse: number, alpha: number, beta: number, gamma: number, minNorm2: number) => void;
 
 /** The kernel instantiated over one state's memory: rounds on byte addresses of that memory. */
 export interface WasmKernel {
   readonly seedRound: SeedRound;
+  readonly seedRoundBlocked: SeedRoundBlocked;
   readonly metropolisRound: MetropolisRound;
 }
 
 /** Instantiates the kernel over `memory` (shared for worker threads). */
 export function instantiateKernel(memory: KernelMemory, shared: boolean): WasmKernel {
   const instance = new wasmApi!.Instance(kernelModule(shared), { env: { memory } });
-  return { seedRound: instance.exports.seedRound as SeedRound, metropolisRound: instance.exports.metropolisRound as MetropolisRound };
+  return {
+    seedRound: instance.exports.seedRound as SeedRound,
+    seedRoundBlocked: instance.exports.seedRoundBlocked as SeedRoundBlocked,
+    metropolisRound: instance.exports.metropolisRound as MetropolisRound,
+  };
 }
 
 /** A state whose arrays are views of one WebAssembly memory. */
@@ -82,22 +88,26 @@ export interface WasmSimState {
   readonly state: SimState;
   readonly memory: KernelMemory;
   readonly shared: boolean;
+  /** Per thread, the address of its BLOCK pulls (16 bytes each) for the seed rule's blocked rounds. */
+  readonly pullAt: readonly number[];
 }
 
 /**
  * A copy of the state `s` (from createSimState) in a WebAssembly memory
- * made to its size, the graph included. The memory never grows, so the
- * views stay valid.
+ * made to its size, the graph included, with scratch for `threads`
+ * threads. The memory never grows, so the views stay valid.
  */
-export function placeInWasmMemory(s: SimState, shared: boolean): WasmSimState {
+export function placeInWasmMemory(s: SimState, shared: boolean, threads = 1): WasmSimState {
   if (!wasmAvailable()) throw new Error('this runtime has no WebAssembly SIMD: use engine "js"');
   const arrays = [s.offsets, s.adj, s.xyA, s.xyB, s.rng, s.inverse, s.trim, s.pinned];
-  let bytes = ALIGN;
+  const pullBytes = 16 * BLOCK;
+  let bytes = ALIGN + threads * pullBytes;
   for (const a of arrays) if (a !== null) bytes += alignUp(a.byteLength);
   const pages = Math.max(1, Math.ceil(bytes / PAGE));
   if (pages > MAX_KERNEL_PAGES) throw new RangeError(`the state needs ${bytes} bytes, more than a WebAssembly memory holds (4 GiB): use engine "js"`);
   const memory = new wasmApi!.Memory(shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
-  let at = ALIGN;
+  const pullAt = Array.from({ length: threads }, (_, t) => ALIGN + t * pullBytes);
+  let at = ALIGN + threads * pullBytes;
   const place = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (buffer: ArrayBuffer, offset: number, length: number) => T): T => {
     const view = make(memory.buffer as ArrayBuffer, at, a.length);
     view.set(a as never);
@@ -118,7 +128,7 @@ export function placeInWasmMemory(s: SimState, shared: boolean): WasmSimState {
     trim: s.trim === null ? null : place(s.trim, u8),
     pinned: s.pinned === null ? null : place(s.pinned, u8),
   };
-  return { state, memory, shared };
+  return { state, memory, shared, pullAt };
 }
 
 function alignUp(bytes: number): number {
@@ -128,11 +138,16 @@ function alignUp(bytes: number): number {
 /**
  * One synchronous round for nodes from..to-1, x -> out (two drift buffers
  * of the state), with `p` = pullParams(params, weighting): the seed rule
- * and Metropolis in WebAssembly, W-MSR in the JavaScript kernel.
+ * and Metropolis in WebAssembly, W-MSR in the JavaScript kernel. `pullAt`
+ * is this thread's pull scratch (WasmSimState.pullAt). As in the
+ * JavaScript kernel, the seed rule runs node by node while the drifts fit
+ * in the cache and in blocks beyond (same numbers either way).
  */
-export function wasmRound(kernel: WasmKernel, s: SimState, arrays: KernelArrays, x: Float64Array, out: Float64Array, from: number, to: number, p: DriftParams, scratch: KernelScratch): void {
+export function wasmRound(kernel: WasmKernel, s: SimState, arrays: KernelArrays, x: Float64Array, out: Float64Array, from: number, to: number, p: DriftParams, scratch: KernelScratch, pullAt: number): void {
   const pinned = s.pinned === null ? 0 : s.pinned.byteOffset;
-  if (s.code === SEED) {
+  if (s.code === SEED && x.length > FUSED_MAX_DRIFTS) {
+    kernel.seedRoundBlocked(x.byteOffset, out.byteOffset, from, to, s.offsets.byteOffset, s.adj.byteOffset, s.rng.byteOffset, pinned, pullAt, BLOCK, p.alpha, p.beta, p.gamma, MIN_NORM_SQUARED);
+  } else if (s.code === SEED) {
     kernel.seedRound(x.byteOffset, out.byteOffset, from, to, s.offsets.byteOffset, s.adj.byteOffset, s.rng.byteOffset, pinned, p.alpha, p.beta, p.gamma, MIN_NORM_SQUARED);
   } else if (s.code === METROPOLIS) {
     kernel.metropolisRound(x.byteOffset, out.byteOffset, from, to, s.offsets.byteOffset, s.adj.byteOffset, s.rng.byteOffset, pinned, s.inverse!.byteOffset, p.alpha, p.beta, p.gamma, MIN_NORM_SQUARED);
