@@ -2,8 +2,8 @@
  * The WebAssembly engine of the fast simulator: the kernel of kernel.wat
  * (SIMD, one f64x2 per drift) stepping a state that lives in its linear
  * memory. The same numbers as kernel.ts and the reference Simulator, bit
- * for bit (test/sim-wasm.test.ts); about twice the reference's speed on
- * one core (BENCHMARKS.md row 10).
+ * for bit (test/sim-fast.test.ts, test/sim-wasm.test.ts); over twice the
+ * reference's speed on one core (BENCHMARKS.md row 10).
  *
  * The seed rule and Metropolis run in WebAssembly. W-MSR's pulls (a
  * selection of the F largest and smallest values per axis, wmsrAxisPull)
@@ -49,9 +49,11 @@ const ALIGN = 16;
 
 const MIN_NORM_SQUARED = MIN_ENTROPY_NORM * MIN_ENTROPY_NORM;
 
+let available: boolean | undefined;
+
 /** True when this runtime runs WebAssembly with SIMD (Node.js >= 16.4, Chrome >= 91, Firefox >= 89, Safari >= 16.4). */
 export function wasmAvailable(): boolean {
-  return wasmApi !== undefined && wasmApi.validate(KERNEL_WASM_LOCAL);
+  return (available ??= wasmApi !== undefined && wasmApi.validate(KERNEL_WASM_LOCAL));
 }
 
 const modules: { local?: WasmModule; shared?: WasmModule } = {};
