@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Bundles what tsc alone cannot ship: the dashboard page (one ES module for
-// the browser and Electron's renderer) and the sandboxed preload script
+// the browser and Electron's renderer), the sandboxed preload script
 // (Electron's sandbox lets a preload require nothing but 'electron', so its
-// imports are inlined into one CommonJS file). tsc -b type-checks both first.
+// imports are inlined into one CommonJS file), and the simulator's
+// WebAssembly kernel (scripts/build-wasm.mjs). tsc -b type-checks the first two first.
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildWasm } from './build-wasm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist');
@@ -62,4 +64,6 @@ if (existsSync(join(root, 'preload/preload.ts'))) {
     logLevel: 'warning',
   }));
 }
+// The simulator's WebAssembly kernel (main/sim/kernel.wat -> dist/main/sim/kernel-wasm.js).
+if (existsSync(join(root, 'main/sim/kernel.wat'))) jobs.push(buildWasm(root));
 await Promise.all(jobs);

@@ -1,14 +1,18 @@
 /**
- * The fast engine (main/sim/fast.ts, main/sim/kernel.ts) against the
- * reference Simulator: the same drifts, bit for bit, for every weighting,
- * with and without stubborn nodes, on graphs with every degree class the
- * kernel handles; its memory accounting; the exact shortcuts it takes.
+ * The fast engine (main/sim/fast.ts) with each of its kernels, JavaScript
+ * (main/sim/kernel.ts) and WebAssembly SIMD (main/sim/kernel.wat,
+ * main/sim/wasm.ts), against the reference Simulator: the same drifts, bit
+ * for bit, for every weighting, with and without stubborn nodes, on graphs
+ * with every degree class the kernels handle; its memory accounting; the
+ * exact shortcuts it takes. Imports the built engine (npm run build): the
+ * WebAssembly kernel's bytes exist only in dist.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DRIFT_PARAMS, type DriftParams } from '../main/model/drift.js';
 import { seededRandom } from '../main/model/prng.js';
 import { metropolisInverse, metropolisWeight, type Weighting } from '../main/model/weights.js';
-import { FastSimulator, MAX_SIM_TRIM, bytesPerNode, createSimState } from '../main/sim/fast.js';
+import { FastSimulator, MAX_SIM_TRIM, bytesPerNode, createSimState } from '../dist/main/sim/fast.js';
+import type { Engine } from '../dist/main/sim/wasm.js';
 import { barabasiAlbertGraph, completeGraph, fromEdges, fromLists, randomRegularGraph, ringGraph, type Graph } from '../main/sim/graph.js';
 import { BLOCK, divideByDegree, FUSED_MAX_DRIFTS } from '../main/sim/kernel.js';
 import { Simulator, type StubbornNode } from '../main/sim/simulator.js';
@@ -46,10 +50,11 @@ const graphs: [string, Graph][] = [
   ['path + chord', fromEdges(6, [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [0, 3]])],
 ];
 
-function compare(g: Graph, weighting: Weighting, rounds: number, stubborn: StubbornNode[] = []): number {
+function compare(g: Graph, weighting: Weighting, rounds: number, stubborn: StubbornNode[] = [], engine: Engine = 'js'): number {
   const initial = initialDrifts(g.n, 42);
   const ref = new Simulator({ graph: g, params: PARAMS, weighting, initial, stubborn });
-  const fast = new FastSimulator({ graph: g, params: PARAMS, weighting, initial, stubborn });
+  const fast = new FastSimulator({ graph: g, params: PARAMS, weighting, initial, stubborn, engine });
+  expect(fast.engine).toBe(engine);
   let worst = 0;
   for (let r = 0; r < rounds; r++) {
     ref.run(1);
@@ -60,27 +65,29 @@ function compare(g: Graph, weighting: Weighting, rounds: number, stubborn: Stubb
 }
 
 describe('fast engine == reference Simulator, bit for bit', () => {
-  for (const weighting of ['seed', 'metropolis', 'wmsr'] as const) {
-    for (const [name, g] of graphs) {
-      it(`${name}, ${weighting}: 150 rounds`, () => {
-        expect(compare(g, weighting, 150)).toBe(0);
+  for (const engine of ['js', 'wasm'] as const) {
+    for (const weighting of ['seed', 'metropolis', 'wmsr'] as const) {
+      for (const [name, g] of graphs) {
+        it(`${engine} kernel, ${name}, ${weighting}: 150 rounds`, () => {
+          expect(compare(g, weighting, 150, [], engine)).toBe(0);
+        });
+      }
+      it(`${engine} kernel, ${weighting}: stubborn nodes at [1e5, 1e5] stay pinned, the others move as in the reference`, () => {
+        const g = barabasiAlbertGraph(300, 4, 2);
+        const stubborn: StubbornNode[] = [0, 7, 150, 299].map((node) => ({ node, at: [1e5, 1e5] }));
+        expect(compare(g, weighting, 150, stubborn, engine)).toBe(0);
+        const fast = new FastSimulator({ graph: g, params: PARAMS, weighting, stubborn, engine });
+        fast.run(20);
+        for (const s of stubborn) expect([fast.xy[2 * s.node], fast.xy[2 * s.node + 1]]).toEqual([1e5, 1e5]);
       });
     }
-    it(`${weighting}: stubborn nodes at [1e5, 1e5] stay pinned, the others move as in the reference`, () => {
-      const g = barabasiAlbertGraph(300, 4, 2);
-      const stubborn: StubbornNode[] = [0, 7, 150, 299].map((node) => ({ node, at: [1e5, 1e5] }));
-      expect(compare(g, weighting, 150, stubborn)).toBe(0);
-      const fast = new FastSimulator({ graph: g, params: PARAMS, weighting, stubborn });
-      fast.run(20);
-      for (const s of stubborn) expect([fast.xy[2 * s.node], fast.xy[2 * s.node + 1]]).toEqual([1e5, 1e5]);
+
+    it(`${engine} kernel: above FUSED_MAX_DRIFTS (where the JS seed rule runs in blocks) the same numbers`, () => {
+      const n = FUSED_MAX_DRIFTS / 2 + 3 * BLOCK + 5;
+      const g = randomRegularGraph(n, 8, 9);
+      expect(compare(g, 'seed', 3, [], engine)).toBe(0);
     });
   }
-
-  it('above FUSED_MAX_DRIFTS the seed rule runs in blocks, with the same numbers', () => {
-    const n = FUSED_MAX_DRIFTS / 2 + 3 * BLOCK + 5;
-    const g = randomRegularGraph(n, 8, 9);
-    expect(compare(g, 'seed', 3)).toBe(0);
-  });
 
   it('a W-MSR trim set for every node matches the reference with the same trim', () => {
     const g = randomRegularGraph(40, 8, 4);
@@ -129,13 +136,15 @@ describe('the exact shortcuts', () => {
 });
 
 describe('memory per node', () => {
-  it('counts every per-node array beyond the graph: 48 bytes, +8 for Metropolis, +1 for W-MSR, +1 with stubborn nodes', () => {
+  it('counts every per-node array beyond the graph: 48 bytes, +8 for Metropolis, +1 for W-MSR, +1 with stubborn nodes, with either kernel', () => {
     const g = randomRegularGraph(1000, 8, 1);
     const stubborn = [{ node: 0, at: [1, 1] as const }];
-    expect(new FastSimulator({ graph: g, params: PARAMS, weighting: 'seed' }).bytesPerNode()).toBe(48);
-    expect(new FastSimulator({ graph: g, params: PARAMS, weighting: 'metropolis' }).bytesPerNode()).toBe(56);
-    expect(new FastSimulator({ graph: g, params: PARAMS, weighting: 'wmsr' }).bytesPerNode()).toBe(49);
-    expect(new FastSimulator({ graph: g, params: PARAMS, weighting: 'metropolis', stubborn }).bytesPerNode()).toBe(57);
+    for (const engine of ['js', 'wasm'] as const) {
+      expect(new FastSimulator({ graph: g, params: PARAMS, weighting: 'seed', engine }).bytesPerNode()).toBe(48);
+      expect(new FastSimulator({ graph: g, params: PARAMS, weighting: 'metropolis', engine }).bytesPerNode()).toBe(56);
+      expect(new FastSimulator({ graph: g, params: PARAMS, weighting: 'wmsr', engine }).bytesPerNode()).toBe(49);
+      expect(new FastSimulator({ graph: g, params: PARAMS, weighting: 'metropolis', stubborn, engine }).bytesPerNode()).toBe(57);
+    }
     for (const weighting of ['seed', 'metropolis', 'wmsr'] as const) {
       const s = createSimState({ graph: g, params: PARAMS, weighting, stubborn });
       expect(bytesPerNode(s)).toBeLessThanOrEqual(64);

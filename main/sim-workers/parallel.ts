@@ -5,6 +5,10 @@
  * (protocol.ts). The drifts are the single-thread engine's, bit for bit:
  * every node reads only the previous round.
  *
+ * Either kernel (FastSimulatorOptions.engine): with 'wasm' the state lives
+ * in one shared WebAssembly memory and each worker instantiates the kernel
+ * over it.
+ *
  *   const sim = await ParallelSimulator.start({ graph, params, weighting: 'wmsr' }, 2);
  *   await sim.run(1000);
  *   sim.stats().spread;
@@ -14,8 +18,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { DriftParams } from '../model/drift.js';
 import { pullParams, type Weighting } from '../model/weights.js';
-import { bytesPerNode, createSimState, currentDrifts, driftStats, type DriftStats, type SimState } from '../sim/fast.js';
-import type { SimulatorOptions } from '../sim/simulator.js';
+import { bytesPerNode, chooseEngine, createSimState, currentDrifts, driftStats, type DriftStats, type FastSimulatorOptions, type SimState } from '../sim/fast.js';
+import { placeInWasmMemory, type Engine, type KernelMemory } from '../sim/wasm.js';
 import { COMMAND, CONTROL_SLOTS, CYCLES, DONE, FAILED, PARAM_SLOTS, PARITY, partition, STOP, type WorkerSetup } from './protocol.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -34,6 +38,7 @@ export class ParallelSimulator {
   readonly state: SimState;
   readonly n: number;
   readonly weighting: Weighting;
+  readonly engine: Engine;
   readonly threads: number;
   /** Node slices, threads + 1 boundaries. */
   readonly bounds: readonly number[];
@@ -45,8 +50,18 @@ export class ParallelSimulator {
   private failure: Error | null = null;
   private closed = false;
 
-  private constructor(options: SimulatorOptions, threads: number) {
-    this.state = createSimState(options, share, true);
+  private constructor(options: FastSimulatorOptions, threads: number) {
+    this.engine = chooseEngine(options.engine);
+    let memory: KernelMemory | null = null;
+    let pullAt: readonly number[] = [];
+    if (this.engine === 'wasm') {
+      const placed = placeInWasmMemory(createSimState(options), true, threads);
+      this.state = placed.state;
+      memory = placed.memory;
+      pullAt = placed.pullAt;
+    } else {
+      this.state = createSimState(options, share, true);
+    }
     this.n = this.state.n;
     this.weighting = options.weighting ?? 'seed';
     this.params = options.params;
@@ -56,7 +71,7 @@ export class ParallelSimulator {
     this.bounds = partition(this.state.offsets, this.n, threads);
     this.workers = [];
     for (let t = 0; t < threads; t++) {
-      const workerData: WorkerSetup = { state: this.state, control: this.control, params: this.paramArray, from: this.bounds[t]!, to: this.bounds[t + 1]!, parties: threads };
+      const workerData: WorkerSetup = { state: this.state, engine: this.engine, memory, pullAt: pullAt[t] ?? 0, control: this.control, params: this.paramArray, from: this.bounds[t]!, to: this.bounds[t + 1]!, parties: threads };
       const w = new Worker(WORKER_URL, { workerData });
       w.on('message', (m: { error?: string }) => {
         if (m.error !== undefined) this.failure ??= new Error(`simulator worker ${t}: ${m.error}`);
@@ -72,7 +87,7 @@ export class ParallelSimulator {
   }
 
   /** Builds the shared state and starts `threads` workers (default: one per core). Resolves when all are running. */
-  static async start(options: SimulatorOptions, threads = availableParallelism()): Promise<ParallelSimulator> {
+  static async start(options: FastSimulatorOptions, threads = availableParallelism()): Promise<ParallelSimulator> {
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_SIM_THREADS)) throw new RangeError(`threads must be an integer from 1 to ${MAX_SIM_THREADS}`);
     const sim = new ParallelSimulator(options, threads);
     await Promise.all(sim.workers.map((w) => new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@
  * barriers among themselves before they report it done.
  */
 import type { SimState } from '../sim/fast.js';
+import type { Engine, KernelMemory } from '../sim/wasm.js';
 
 /** Int32 slots of the control array. */
 export const COMMAND = 0; // bumped by the coordinator to start a job
@@ -32,6 +33,11 @@ export const BARRIER_SPINS = 20_000;
 /** What a worker is started with (workerData): the state's arrays (over SharedArrayBuffers) and its slice. */
 export interface WorkerSetup {
   readonly state: SimState;
+  readonly engine: Engine;
+  /** Engine 'wasm': the shared WebAssembly memory the state's arrays are views of (each worker instantiates the kernel over it). */
+  readonly memory: KernelMemory | null;
+  /** Engine 'wasm': the address of this worker's pull scratch in that memory (WasmSimState.pullAt). */
+  readonly pullAt: number;
   readonly control: Int32Array;
   readonly params: Float64Array;
   readonly from: number;

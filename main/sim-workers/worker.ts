@@ -5,12 +5,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { kernelArrays } from '../sim/fast.js';
 import { kernelScratch, round } from '../sim/kernel.js';
+import { instantiateKernel, wasmRound } from '../sim/wasm.js';
 import { barrier, COMMAND, CYCLES, DONE, FAILED, PARITY, STOP, type WorkerSetup } from './protocol.js';
 
 const setup = workerData as WorkerSetup;
 const { state, control, params, from, to, parties } = setup;
 const arrays = kernelArrays(state);
 const scratch = kernelScratch(state.maxDegree, state.maxTrim);
+const kernel = setup.engine === 'wasm' && setup.memory !== null ? instantiateKernel(setup.memory, true) : null;
 
 function job(): void {
   const cycles = Atomics.load(control, CYCLES);
@@ -22,7 +24,8 @@ function job(): void {
     const out = parity === 0 ? state.xyB : state.xyA;
     if (!failed) {
       try {
-        round(state.code, arrays, x, out, from, to, p, scratch);
+        if (kernel !== null) wasmRound(kernel, state, arrays, x, out, from, to, p, scratch, setup.pullAt);
+        else round(state.code, arrays, x, out, from, to, p, scratch);
       } catch (err) {
         // Keep meeting the others at the barriers, so they finish the job and the coordinator hears of it.
         failed = true;

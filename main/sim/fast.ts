@@ -11,6 +11,10 @@
  * them 1/(1 + d) for Metropolis (8), F for W-MSR (1) and a stubborn flag
  * (1): 48 to 57 bytes (bytesPerNode).
  *
+ * Two kernels run the rounds: WebAssembly with SIMD (wasm.ts, kernel.wat;
+ * the default) and JavaScript (kernel.ts; the fallback, and the baseline
+ * the benchmark measures it against).
+ *
  * Pure: no Node, DOM or Electron import.
  */
 import type { DriftParams } from '../model/drift.js';
@@ -19,6 +23,21 @@ import { wmsrTrim } from '../model/wmsr.js';
 import type { Graph } from './graph.js';
 import { kernelScratch, METROPOLIS, round, SEED, WMSR, type KernelArrays, type KernelScratch, type WeightingCode } from './kernel.js';
 import { sfc32State, type SimulatorOptions } from './simulator.js';
+import { instantiateKernel, placeInWasmMemory, wasmAvailable, wasmRound, type Engine, type WasmKernel } from './wasm.js';
+
+/** The fast engines' options: the reference Simulator's, and which kernel runs the rounds. */
+export interface FastSimulatorOptions extends SimulatorOptions {
+  /** Default: 'wasm' where the runtime has WebAssembly SIMD (Node.js 20 has), else 'js'. Both give the same drifts. */
+  engine?: Engine;
+}
+
+/** The engine an options object asks for, validated; the default where it names none. */
+export function chooseEngine(engine: unknown): Engine {
+  if (engine === undefined) return wasmAvailable() ? 'wasm' : 'js';
+  if (engine !== 'wasm' && engine !== 'js') throw new RangeError('engine must be "wasm" or "js"');
+  if (engine === 'wasm' && !wasmAvailable()) throw new RangeError('engine "wasm" needs WebAssembly SIMD, which this runtime lacks');
+  return engine;
+}
 
 /** Where a state's arrays are allocated: ArrayBuffer for one thread, SharedArrayBuffer for several. */
 export type Allocate = (bytes: number) => ArrayBuffer | SharedArrayBuffer;
@@ -184,13 +203,26 @@ export class FastSimulator {
   readonly state: SimState;
   readonly n: number;
   readonly weighting: Weighting;
+  readonly engine: Engine;
   params: DriftParams;
   cycle = 0;
   private readonly arrays: KernelArrays;
   private readonly scratch: KernelScratch;
+  private readonly kernel: WasmKernel | null;
+  private readonly pullAt: number;
 
-  constructor(options: SimulatorOptions) {
-    this.state = createSimState(options);
+  constructor(options: FastSimulatorOptions) {
+    this.engine = chooseEngine(options.engine);
+    if (this.engine === 'wasm') {
+      const placed = placeInWasmMemory(createSimState(options), false);
+      this.state = placed.state;
+      this.kernel = instantiateKernel(placed.memory, false);
+      this.pullAt = placed.pullAt[0]!;
+    } else {
+      this.state = createSimState(options);
+      this.kernel = null;
+      this.pullAt = 0;
+    }
     this.n = this.state.n;
     this.weighting = options.weighting ?? 'seed';
     this.params = options.params;
@@ -209,7 +241,8 @@ export class FastSimulator {
     for (let c = 0; c < cycles; c++) {
       const x = this.cycle % 2 === 0 ? s.xyA : s.xyB;
       const out = this.cycle % 2 === 0 ? s.xyB : s.xyA;
-      round(s.code, this.arrays, x, out, 0, s.n, p, this.scratch);
+      if (this.kernel !== null) wasmRound(this.kernel, s, this.arrays, x, out, 0, s.n, p, this.scratch, this.pullAt);
+      else round(s.code, this.arrays, x, out, 0, s.n, p, this.scratch);
       this.cycle++;
     }
   }
