@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/main/headless/cli.js');
 const SOURCE_DIRS = ['main', 'renderer', 'preload'];
-const SOURCE_FILES = ['tsconfig.base.json', 'tsconfig.pure.json', 'tsconfig.node.json', 'tsconfig.renderer.json', 'tsconfig.electron.json', 'scripts/build-bundles.mjs'];
+const SOURCE_FILES = ['tsconfig.base.json', 'tsconfig.pure.json', 'tsconfig.node.json', 'tsconfig.renderer.json', 'tsconfig.electron.json', 'scripts/build-bundles.mjs', 'scripts/build-wasm.mjs'];
 // What every full build (`npm run build`: tsc -b, then the bundles) rewrites when something changed.
 const BUILD_MARKS = ['dist/tsbuildinfo/pure.tsbuildinfo', 'dist/tsbuildinfo/node.tsbuildinfo', 'dist/tsbuildinfo/renderer.tsbuildinfo', 'dist/tsbuildinfo/electron.tsbuildinfo', 'dist/renderer/app.js', 'dist/preload/preload.cjs'];
 
