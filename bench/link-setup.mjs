@@ -1,6 +1,7 @@
 // Row 4: how fast links come up, next to the bare library doing the same in the same run.
 //
 //   node bench/link-setup.mjs      (after npm run build) prints the rows; npm run bench writes them
+//   node bench/link-setup.mjs --mesh-processes P    the 50-node mesh alone, over P processes
 //
 // The node: the app's own nodes (bench/cluster.mjs: DriftNode + WebRtcTransport + HTTP server on
 // 127.0.0.1) dialling a full mesh, one dial at a time, 4 at a time, 4 at a time while two busy
@@ -196,7 +197,18 @@ export async function linkSetupRows(results) {
 if (process.argv.includes('--child')) {
   await child();
 } else if (process.argv[1] === SELF) {
-  parseArgs({ options: {} });
+  const { values } = parseArgs({ options: { 'mesh-processes': { type: 'string' } } });
+  if (values['mesh-processes'] !== undefined) {
+    // The 50-node mesh alone, over P processes.
+    const processes = Number(values['mesh-processes']);
+    if (!Number.isInteger(processes) || processes < 1 || processes > 50) {
+      console.error('link-setup: --mesh-processes must be an integer from 1 to 50');
+      process.exit(2);
+    }
+    const mesh = await meshOverProcesses(50, processes);
+    console.log(`50-node full mesh over ${processes} process(es): ${(mesh.wallMs / 1000).toFixed(2)} s, ${mesh.failed} failed, ${mesh.retries} setups retried, dial p50 ${p50(mesh.dialMs).toFixed(0)} ms`);
+    process.exit(0);
+  }
   const { Results } = await import('./lib.mjs');
   await linkSetupRows(new Results());
   process.exit(0);
