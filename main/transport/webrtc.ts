@@ -216,7 +216,6 @@ class Session {
   attempt = 1;
   /** Acceptor, acceptor-first: our answer, held until our ICE check succeeded (or ACCEPTOR_ANSWER_HOLD_MS). */
   heldAnswer: string | undefined;
-  answerHoldOver = false;
   gotHello = false;
   sentOffer = false;
   gotOffer = false;
@@ -837,10 +836,7 @@ export class WebRtcTransport implements Transport {
     if (s.localDescriptionSent || s.heldAnswer !== undefined) return;
     if (s.role === 'acceptor' && s.order === 'acceptor-first' && !s.iceConnected) {
       s.heldAnswer = sdp;
-      setTimeout(() => {
-        s.answerHoldOver = true;
-        this.sendHeldAnswer(s);
-      }, ACCEPTOR_ANSWER_HOLD_MS).unref?.();
+      setTimeout(() => this.sendHeldAnswer(s), ACCEPTOR_ANSWER_HOLD_MS).unref?.();
       return;
     }
     this.sendLocalDescription(s, sdp);
