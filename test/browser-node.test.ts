@@ -350,6 +350,7 @@ describe.skipIf(skip)('browser nodes', () => {
         return s.peers.some((p) => p.id === tab.id && p.connected && p.kind === 'browser') ? s : null;
       }, 60_000);
       expect(status.proofs?.proven).toBeGreaterThanOrEqual(1);
+      expect(status.proofs?.setupRetries).toBe(0); // the node answered; it dialled nothing
       expect(tab.backend).toBe('webcrypto');
       expect(tab.status.kind).toBe('browser');
     } finally {

@@ -152,7 +152,13 @@ export interface NodeStatus {
   /** The network memory (absent on a node that does not run it). */
   network?: NetworkStatus;
   /** What the proof of identity refused (docs/protocol.md "Handshake"); absent on the in-memory transport. */
-  proofs?: { proven: number; failures: Record<string, number>; refused: Record<string, number> };
+  proofs?: {
+    proven: number;
+    failures: Record<string, number>;
+    refused: Record<string, number>;
+    /** Our dials whose fast setup failed before the channel opened and were set up again (docs/protocol.md "Setup order"). */
+    setupRetries?: number;
+  };
 }
 
 /** What the status API and the bridge return: the node's status plus where it runs. */

@@ -486,7 +486,7 @@ export class DriftNode {
 
   private proofStats(): NonNullable<NodeStatus['proofs']> {
     const stats = this.transport.stats!();
-    return { proven: stats.proven, failures: stats.proofFailures, refused: stats.refused };
+    return { proven: stats.proven, failures: stats.proofFailures, refused: stats.refused, ...(stats.setupRetries !== undefined ? { setupRetries: stats.setupRetries } : {}) };
   }
 
   /**
