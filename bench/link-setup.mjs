@@ -25,7 +25,7 @@ const PARAMS = { alpha: 0.05, beta: 0.1, gamma: 0.001 };
 const LOAD_PROCESSES = 2;
 
 /** The bare library in the same conditions: dtls-repro's JSON summary. */
-export function bare({ pairs, parallel, processes = 1, load = 0, order = 'trickle' }) {
+function bare({ pairs, parallel, processes = 1, load = 0, order = 'trickle' }) {
   const run = spawnSync(process.execPath, [DTLS_REPRO, '--json', '--pairs', String(pairs), '--parallel', String(parallel), '--processes', String(processes), '--load', String(load), '--order', order], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (run.status !== 0) throw new Error(`bench/dtls-repro.mjs exited with ${run.status ?? run.signal}: ${run.stderr.slice(-400)}`);
   const { summary, results } = JSON.parse(run.stdout.trim().split('\n').at(-1));
@@ -46,7 +46,7 @@ function fullMesh(n) {
 const GAP_MS = 5;
 
 /** Our nodes in this process: a full mesh of n, `parallel` dials at a time. */
-export async function meshInProcess(n, parallel, load = 0) {
+async function meshInProcess(n, parallel, load = 0) {
   const cluster = await new Cluster().start({ n, params: PARAMS, cycleMs: 100, instrument: false });
   const loaders = busyLoops(load);
   try {
@@ -105,7 +105,7 @@ function balancedMesh(n) {
 }
 
 /** n nodes over `processes` children, every pair dialled at once (balancedMesh). */
-export async function meshOverProcesses(n, processes) {
+async function meshOverProcesses(n, processes) {
   const per = Math.ceil(n / processes);
   const kids = [];
   for (let p = 0; p * per < n; p++) {

@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DRIFT_PARAMS, MIN_ENTROPY_NORM, sampleEntropy } from '../main/model/drift.js';
+import { sfc32 } from '../main/model/prng.js';
 import { FastSimulator } from '../dist/main/sim/fast.js';
 import { barabasiAlbertGraph, fromLists, randomRegularGraph } from '../dist/main/sim/graph.js';
 import { Simulator } from '../dist/main/sim/simulator.js';
@@ -28,23 +29,6 @@ function zeroFirstDraw(b: number, d: number): [number, number, number, number] {
   // 9 * c = target - a2 - (d + 1) mod 2^32; the inverse of 9 mod 2^32 is 0x38e38e39.
   const c = Math.imul((target - a2 - ((d + 1) | 0)) | 0, 0x38e38e39);
   return [a, b, c, d];
-}
-
-/** seededRandom's stream from a raw sfc32 state (as prng.ts steps it). */
-function sfc32From([a0, b0, c0, d0]: [number, number, number, number]): () => number {
-  let a = a0;
-  let b = b0;
-  let c = c0;
-  let d = d0;
-  return () => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
 }
 
 describe('the WebAssembly kernel', () => {
@@ -81,7 +65,7 @@ describe('the WebAssembly kernel', () => {
     it(`${weighting}: a sample with |u| < MIN_ENTROPY_NORM is drawn again, as sampleEntropy draws it, in both kernels and the reference`, () => {
       const g = randomRegularGraph(64, 8, 3);
       const state = zeroFirstDraw(0x12345678, 77);
-      const first = sfc32From(state);
+      const first = sfc32(state);
       const u0 = [first() * 2 - 1, first() * 2 - 1];
       expect(u0).toEqual([0, 0]);
       expect(Math.hypot(u0[0]!, u0[1]!)).toBeLessThan(MIN_ENTROPY_NORM);
@@ -96,7 +80,7 @@ describe('the WebAssembly kernel', () => {
       ref.run(1);
       // Node 5 drew twice (4 outputs): its counter word moved by 4; a node that drew once moved by 2.
       expect(sims[0]!.state.rng[4 * 5 + 3]! - state[3]).toBe(4);
-      const expected = sampleEntropy(sfc32From(state));
+      const expected = sampleEntropy(sfc32(state));
       expect(expected).not.toEqual([0, 0]);
       // Node 5 started at the origin with its neighbours: its step is alpha * u / |u| of the second sample.
       const norm = Math.sqrt(expected[0] * expected[0] + expected[1] * expected[1]);

@@ -15,13 +15,21 @@ function splitmix32(seed: number): () => number {
   };
 }
 
-/** Returns a function yielding uniform numbers in [0, 1), fully determined by `seed`. */
-export function seededRandom(seed: number): () => number {
+/**
+ * The four sfc32 words seededRandom(seed) starts from (its splitmix32
+ * seeding), as int32: the simulators keep them in an Int32Array.
+ */
+export function sfc32State(seed: number): [number, number, number, number] {
   const init = splitmix32(seed);
-  let a = init();
-  let b = init();
-  let c = init();
-  let d = init();
+  return [init() | 0, init() | 0, init() | 0, init() | 0];
+}
+
+/** sfc32 from the words [a, b, c, d]: uniform numbers in [0, 1). */
+export function sfc32([a0, b0, c0, d0]: readonly [number, number, number, number]): () => number {
+  let a = a0;
+  let b = b0;
+  let c = c0;
+  let d = d0;
   return () => {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
@@ -31,4 +39,9 @@ export function seededRandom(seed: number): () => number {
     c = (c + t) | 0;
     return (t >>> 0) / 4294967296;
   };
+}
+
+/** Returns a function yielding uniform numbers in [0, 1), fully determined by `seed`. */
+export function seededRandom(seed: number): () => number {
+  return sfc32(sfc32State(seed));
 }

@@ -22,7 +22,8 @@ import { metropolisInverse, pullParams, type Weighting } from '../model/weights.
 import { wmsrTrim } from '../model/wmsr.js';
 import type { Graph } from './graph.js';
 import { kernelScratch, METROPOLIS, round, SEED, WMSR, type KernelArrays, type KernelScratch, type WeightingCode } from './kernel.js';
-import { sfc32State, type SimulatorOptions } from './simulator.js';
+import { sfc32State } from '../model/prng.js';
+import type { SimulatorOptions } from './simulator.js';
 import { instantiateKernel, placeInWasmMemory, wasmAvailable, wasmRound, type Engine, type WasmKernel } from './wasm.js';
 
 /** The fast engines' options: the reference Simulator's, and which kernel runs the rounds. */

@@ -11,6 +11,7 @@
  */
 import { driftDiffInto, MIN_ENTROPY_NORM, type DriftParams, type Vec2 } from '../model/drift.js';
 import { metropolisWeight, pullParams, type Weighting } from '../model/weights.js';
+import { sfc32State } from '../model/prng.js';
 import { wmsrAxisPull, wmsrTrim } from '../model/wmsr.js';
 import { degree, type Graph } from './graph.js';
 
@@ -32,19 +33,6 @@ export interface SimulatorOptions {
   stubborn?: readonly StubbornNode[];
   /** W-MSR only: F for every node instead of wmsrTrim(degree). */
   trim?: number;
-}
-
-/** The four sfc32 words of seededRandom(seed), after its splitmix32 seeding. */
-export function sfc32State(seed: number): [number, number, number, number] {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  return [next() | 0, next() | 0, next() | 0, next() | 0];
 }
 
 export class Simulator {
