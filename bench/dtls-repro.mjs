@@ -6,7 +6,7 @@
 // Setup time: from creating the dialer's PeerConnection to its DataChannel open.
 //
 //   node bench/dtls-repro.mjs [--pairs 200] [--parallel 1] [--order trickle|hold|connected|gathered|active]
-//        [--processes 1|2] [--load 0] [--log none|warning|verbose] [--dump-over MS] [--json]
+//        [--processes 1|2] [--load 0] [--keep] [--log none|warning|verbose] [--dump-over MS] [--json]
 //
 // --order trickle    each side sends its description, then its candidates as they come; remote
 //                    candidates wait until the remote description is set (the order before the fix).
@@ -20,6 +20,8 @@
 // --parallel M       M pairs set up at a time.
 // --processes 2      the acceptors run in a child process (one PeerConnection per side and pair).
 // --load K           K busy-looping child processes compete for the two cores during the run.
+// --keep             every pair stays connected until the run ends, the way a mesh keeps the links it
+//                    has set up; without it each pair is closed 5 ms after its channel opened.
 // --log              libdatachannel's log level (errors are counted in the summary); with verbose,
 //                    --dump-over MS prints the log of every sequential pair slower than MS.
 // --json             one JSON line: the summary and every pair's event times (epoch ms) and UDP ports.
@@ -43,6 +45,7 @@ const LOG = opt('log', 'none');
 const LOAD = Number(opt('load', 0));
 const PROCESSES = Number(opt('processes', 1));
 const JSON_OUT = flag('json');
+const KEEP = flag('keep');
 const CHILD = flag('child');
 const TIMEOUT_MS = 10_000;
 const FALLBACK_MS = Number(opt('fallback', 250));
@@ -301,8 +304,23 @@ async function main() {
   let child;
   let server;
   let childLogs;
+  let childExited;
+  /** How the acceptors' process ended before it was told to stop (a native crash while closing), or undefined. */
+  let childEarlyExit;
   if (PROCESSES === 2) {
     child = fork(fileURLToPath(import.meta.url), [...args, '--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let stopping = false;
+    child.stop = () => {
+      stopping = true;
+      if (child.connected) child.send('stop');
+      return childExited;
+    };
+    childExited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        if (!stopping) childEarlyExit = signal ?? code;
+        resolve();
+      }),
+    );
     port = await new Promise((resolve) => {
       child.on('message', (m) => {
         if (m.kind === 'port') resolve(m.port);
@@ -332,11 +350,16 @@ async function main() {
       console.error(`--- pair ${k} ${r.ok ? `took ${ms.toFixed(1)} ms` : `failed (${r.reason})`}; libdatachannel log of this pair:`);
       console.error(verboseLines.join('\n'));
     }
-    // Give the acceptor a moment to report, then tear the pair down.
+    // Give the acceptor a moment to report, then tear the pair down (with --keep: at the end).
     await new Promise((res) => setTimeout(res, 5));
+    if (KEEP) {
+      kept.push({ d, socket });
+      return;
+    }
     d.close();
     socket.end();
   };
+  const kept = [];
   let next = 0;
   const worker = async () => {
     while (next < PAIRS) await dialOne(next++);
@@ -344,12 +367,15 @@ async function main() {
   const wall0 = now();
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   const wall = now() - wall0;
+  for (const { d, socket } of kept) {
+    d.close();
+    socket.end();
+  }
   await new Promise((res) => setTimeout(res, 300));
 
   for (const p of loaders) p.kill();
   if (child) {
-    child.send('stop');
-    await new Promise((res) => child.once('exit', res));
+    await child.stop();
   } else {
     server.close();
   }
@@ -370,6 +396,7 @@ async function main() {
     parallel: PARALLEL,
     log: LOG,
     load: LOAD,
+    keep: KEEP,
     pairs: results.length,
     failed: failed.length,
     failReasons: Object.fromEntries(
@@ -385,6 +412,7 @@ async function main() {
     over900ms: ok.filter((ms) => ms > 900).length,
     wallMs: wall,
     libdatachannelLog: Object.fromEntries(logTotals),
+    ...(childEarlyExit !== undefined ? { acceptorProcessDied: childEarlyExit } : {}),
   };
   if (JSON_OUT) await new Promise((res) => process.stdout.write(`${JSON.stringify({ summary, results })}\n`, res));
   else {
@@ -393,8 +421,9 @@ async function main() {
       `order=${ORDER} processes=${PROCESSES} parallel=${PARALLEL} log=${LOG} load=${LOAD}: ` +
         `${summary.failed}/${summary.pairs} failed ${JSON.stringify(summary.failReasons)}; ` +
         `setup ms p50 ${f(summary.p50)} p90 ${f(summary.p90)} p99 ${f(summary.p99)} max ${f(summary.max)}; ` +
-        `${summary.from30to900ms} in 30-900 ms, ${summary.over900ms} over 900 ms; wall ${(wall / 1000).toFixed(1)} s; ` +
-        `libdatachannel log ${JSON.stringify(summary.libdatachannelLog)}`,
+        `${summary.from30to900ms} in 30-900 ms, ${summary.over900ms} over 900 ms; wall ${(wall / 1000).toFixed(1)} s${KEEP ? ' (pairs kept)' : ''}; ` +
+        `libdatachannel log ${JSON.stringify(summary.libdatachannelLog)}` +
+        (childEarlyExit !== undefined ? `; the acceptors' process died early (${childEarlyExit})` : ''),
     );
   }
   // No cleanup(): it can crash while connections are still closing; the process ends here anyway.

@@ -11,7 +11,12 @@
 // that fails is counted as failed (nothing here retries).
 // The bare library: bench/dtls-repro.mjs, pairs of node-datachannel PeerConnections signalled
 // over loopback TCP in libdatachannel's plain trickle order, with the same parallelism, load and
-// processes, from creating the dialer's PeerConnection to its DataChannel open.
+// processes, from creating the dialer's PeerConnection to its DataChannel open. Like the mesh,
+// which keeps every link it set up, the pairs stay connected until the run ends (--keep): each
+// live connection makes the next setup slower (libjuice's poll thread scans every socket of the
+// process on each wake-up). The one-at-a-time row also gives the p50 of pairs closed right after
+// their setup, as in a process that holds no other connection.
+// The 50-node mesh runs MESH_RUNS times, for the node and for the bare pairs; the row is the median.
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -25,8 +30,9 @@ const PARAMS = { alpha: 0.05, beta: 0.1, gamma: 0.001 };
 const LOAD_PROCESSES = 2;
 
 /** The bare library in the same conditions: dtls-repro's JSON summary. */
-function bare({ pairs, parallel, processes = 1, load = 0, order = 'trickle' }) {
-  const run = spawnSync(process.execPath, [DTLS_REPRO, '--json', '--pairs', String(pairs), '--parallel', String(parallel), '--processes', String(processes), '--load', String(load), '--order', order], { encoding: 'utf8', maxBuffer: 64 << 20 });
+function bare({ pairs, parallel, processes = 1, load = 0, order = 'trickle', keep = true }) {
+  const flags = ['--json', '--pairs', String(pairs), '--parallel', String(parallel), '--processes', String(processes), '--load', String(load), '--order', order, ...(keep ? ['--keep'] : [])];
+  const run = spawnSync(process.execPath, [DTLS_REPRO, ...flags], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (run.status !== 0) throw new Error(`bench/dtls-repro.mjs exited with ${run.status ?? run.signal}: ${run.stderr.slice(-400)}`);
   const { summary, results } = JSON.parse(run.stdout.trim().split('\n').at(-1));
   return { ...summary, setups: results.filter((r) => r.ok).map((r) => r.ms) };
@@ -44,6 +50,9 @@ function fullMesh(n) {
 
 /** bench/dtls-repro.mjs waits this long after each pair before the next one starts; our dials the same. */
 const GAP_MS = 5;
+
+/** Runs of the 50-node mesh (node and bare pairs each): one run varies by a second on a shared 2-core machine. */
+const MESH_RUNS = 3;
 
 /** Our nodes in this process: a full mesh of n, `parallel` dials at a time. */
 async function meshInProcess(n, parallel, load = 0) {
@@ -161,6 +170,7 @@ async function meshOverProcesses(n, processes) {
 
 const p50 = (xs) => percentile(xs, 0.5);
 const p99 = (xs) => percentile(xs, 0.99);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function linkSetupRows(results) {
   const n = 20;
@@ -169,29 +179,41 @@ export async function linkSetupRows(results) {
   console.log(`link setup: ${n}-node full mesh, one dial at a time; bare pairs the same`);
   const seq = await meshInProcess(n, 1);
   const bareSeq = bare({ pairs: links, parallel: 1 });
-  results.add(4, `link setup p50, one dial at a time (${n}-node full mesh, ${links} dials)`, 'ms', p50(seq.dialMs), null, { samples: seq.dialMs.length, failed: seq.failed, retries: seq.retries, baseline: p50(bareSeq.setups), baselineName: 'bare node-datachannel pairs, one at a time, p50' });
-  results.add(4, 'link setup p50 over the bare library, one at a time', 'ratio', p50(seq.dialMs) / p50(bareSeq.setups), '<= 2', { baseline: p50(bareSeq.setups), baselineName: 'bare pair setup p50 (ms)' });
-  results.add(4, 'link setup p99, one dial at a time', 'ms', p99(seq.dialMs), '< 100', { baseline: p99(bareSeq.setups), baselineName: 'bare pairs, one at a time, p99 (plain trickle: the 1 s mode)', bareOver900ms: bareSeq.over900ms, bareFailed: bareSeq.failed });
+  const bareClosed = bare({ pairs: links, parallel: 1, keep: false });
+  const closedInfo = { closedPairsP50Ms: p50(bareClosed.setups), ratioToClosedPairs: p50(seq.dialMs) / p50(bareClosed.setups) };
+  results.add(4, `link setup p50, one dial at a time (${n}-node full mesh, ${links} dials)`, 'ms', p50(seq.dialMs), null, { samples: seq.dialMs.length, failed: seq.failed, retries: seq.retries, baseline: p50(bareSeq.setups), baselineName: `bare node-datachannel pairs, one at a time, kept (${links} live), p50`, ...closedInfo });
+  results.add(4, 'link setup p50 over the bare library, one at a time', 'ratio', p50(seq.dialMs) / p50(bareSeq.setups), '<= 2', { baseline: p50(bareSeq.setups), baselineName: 'bare pair setup p50 (ms), pairs kept', ...closedInfo });
+  results.add(4, 'link setup p99, one dial at a time', 'ms', p99(seq.dialMs), '< 100', { baseline: p99(bareSeq.setups), baselineName: 'bare pairs, one at a time, kept, p99 (plain trickle: the 1 s mode)', bareOver900ms: bareSeq.over900ms, bareFailed: bareSeq.failed });
 
   console.log(`link setup: ${n}-node full mesh, 4 dials at a time; bare pairs the same`);
   const par = await meshInProcess(n, 4);
   const barePar = bare({ pairs: links, parallel: 4 });
-  results.add(4, 'link setup p50, 4 dials at a time', 'ms', p50(par.dialMs), null, { samples: par.dialMs.length, failed: par.failed, retries: par.retries, baseline: p50(barePar.setups), baselineName: 'bare pairs, 4 at a time, p50' });
-  results.add(4, 'link setup p99, 4 dials at a time', 'ms', p99(par.dialMs), '< 100', { baseline: p99(barePar.setups), baselineName: 'bare pairs, 4 at a time, p99' });
+  results.add(4, 'link setup p50, 4 dials at a time', 'ms', p50(par.dialMs), null, { samples: par.dialMs.length, failed: par.failed, retries: par.retries, baseline: p50(barePar.setups), baselineName: 'bare pairs, 4 at a time, kept, p50' });
+  results.add(4, 'link setup p99, 4 dials at a time', 'ms', p99(par.dialMs), '< 100', { baseline: p99(barePar.setups), baselineName: 'bare pairs, 4 at a time, kept, p99' });
 
   console.log(`link setup under load: ${n}-node full mesh, 4 at a time, ${LOAD_PROCESSES} busy loops; bare pairs the same`);
   const loaded = await meshInProcess(n, 4, LOAD_PROCESSES);
   const bareLoaded = bare({ pairs: links, parallel: 4, load: LOAD_PROCESSES });
-  results.add(4, `failed dials of ${links} under load (4 at a time, ${LOAD_PROCESSES} busy loops)`, 'dials', loaded.failed, '<= 0', { retries: loaded.retries, p50Ms: p50(loaded.dialMs), p99Ms: p99(loaded.dialMs), baseline: bareLoaded.failed, baselineName: `bare pairs failed of ${links}, same load` });
-  results.add(4, 'link setup p99 under load', 'ms', p99(loaded.dialMs), null, { baseline: p99(bareLoaded.setups), baselineName: 'bare pairs under the same load, p99' });
+  results.add(4, `failed dials of ${links} under load (4 at a time, ${LOAD_PROCESSES} busy loops)`, 'dials', loaded.failed, '<= 0', { retries: loaded.retries, p50Ms: p50(loaded.dialMs), p99Ms: p99(loaded.dialMs), baseline: bareLoaded.failed, baselineName: `bare pairs failed of ${links}, same load, kept` });
+  results.add(4, 'link setup p99 under load', 'ms', p99(loaded.dialMs), null, { baseline: p99(bareLoaded.setups), baselineName: 'bare pairs under the same load, kept, p99' });
 
   const big = 50;
   const bigLinks = (big * (big - 1)) / 2;
   console.log(`link setup: ${big}-node full mesh, all ${bigLinks} dials at once, nodes over 2 processes; bare pairs the same`);
-  const mesh = await meshOverProcesses(big, 2);
-  const bareMesh = bare({ pairs: bigLinks, parallel: bigLinks, processes: 2 });
-  results.add(4, `${big}-node full mesh fully linked (${bigLinks} dials at once, 2 processes)`, 's', mesh.wallMs / 1000, '< 5', { links: bigLinks - mesh.failed, failed: mesh.failed, retries: mesh.retries, dialP50Ms: p50(mesh.dialMs), dialP99Ms: p99(mesh.dialMs), baseline: bareMesh.wallMs / 1000, baselineName: `bare pairs, ${bigLinks} at once, 2 processes (s; ${bareMesh.failed} failed)` });
-  if (mesh.failed) console.log(`  ${mesh.failed} dial(s) failed: ${mesh.failures.join('; ')}`);
+  const meshes = [];
+  const bareMeshes = [];
+  for (let run = 0; run < MESH_RUNS; run++) {
+    meshes.push(await meshOverProcesses(big, 2));
+    bareMeshes.push(bare({ pairs: bigLinks, parallel: bigLinks, processes: 2 }));
+  }
+  const walls = meshes.map((m) => m.wallMs / 1000);
+  const bareWalls = bareMeshes.map((m) => m.wallMs / 1000);
+  const failed = meshes.reduce((sum, m) => sum + m.failed, 0);
+  const bareFailed = bareMeshes.reduce((sum, m) => sum + m.failed, 0);
+  const bareDied = bareMeshes.filter((m) => m.acceptorProcessDied !== undefined).map((m) => m.acceptorProcessDied);
+  const mesh = meshes.find((m) => m.wallMs / 1000 === median(walls));
+  results.add(4, `${big}-node full mesh fully linked (${bigLinks} dials at once, 2 processes; median of ${MESH_RUNS})`, 's', median(walls), '< 5', { runsS: walls, failed, retries: meshes.map((m) => m.retries), dialP50Ms: p50(mesh.dialMs), dialP99Ms: p99(mesh.dialMs), baseline: median(bareWalls), bareRunsS: bareWalls, ...(bareDied.length ? { bareAcceptorProcessDied: bareDied } : {}), baselineName: `bare pairs, ${bigLinks} at once, 2 processes, kept, median of ${MESH_RUNS} (s; ${bareFailed} failed)` });
+  for (const m of meshes) if (m.failed) console.log(`  ${m.failed} dial(s) failed: ${m.failures.join('; ')}`);
 }
 
 if (process.argv.includes('--child')) {
