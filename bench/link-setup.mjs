@@ -1,7 +1,8 @@
 // Row 4: how fast links come up, next to the bare library doing the same in the same run.
 //
 //   node bench/link-setup.mjs      (after npm run build) prints the rows; npm run bench writes them
-//   node bench/link-setup.mjs --mesh-processes P    the 50-node mesh alone, over P processes
+//   node bench/link-setup.mjs --mesh-processes P [--dials-in-flight K]
+//        the 50-node mesh alone, over P processes; with K, each process keeps at most K dials in flight
 //
 // The node: the app's own nodes (bench/cluster.mjs: DriftNode + WebRtcTransport + HTTP server on
 // 127.0.0.1) dialling a full mesh, one dial at a time, 4 at a time, 4 at a time while two busy
@@ -72,7 +73,7 @@ async function meshInProcess(n, parallel, load = 0) {
 
 // ---------------------------------------------------------------- the multi-process mesh
 
-/** A child: hosts nodes first..first+n-1; on 'dial' dials its edges all at once and reports when the last settled. */
+/** A child: hosts nodes first..first+n-1; on 'dial' dials its edges (at most m.inFlight at a time) and reports when the last settled. */
 async function child() {
   let cluster;
   process.on('message', async (m) => {
@@ -82,8 +83,10 @@ async function child() {
     } else if (m.cmd === 'dial') {
       const dialMs = [];
       const failures = [];
-      await Promise.all(
-        m.dials.map(async ([local, address]) => {
+      let next = 0;
+      const worker = async () => {
+        while (next < m.dials.length) {
+          const [local, address] = m.dials[next++];
           const t = performance.now();
           try {
             await cluster.nodes[local].transport.dial(address);
@@ -91,8 +94,9 @@ async function child() {
           } catch (err) {
             failures.push(err.message);
           }
-        }),
-      );
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(m.inFlight ?? m.dials.length, m.dials.length) }, worker));
       const doneAt = performance.timeOrigin + performance.now();
       const retries = cluster.nodes.reduce((s, x) => s + (x.transport.stats().setupRetries ?? 0), 0);
       process.send({ cmd: 'dialled', dialMs, failures, doneAt, retries });
@@ -113,8 +117,8 @@ function balancedMesh(n) {
   return fullMesh(n).map(([a, b]) => (b - a <= n / 2 ? [a, b] : [b, a]));
 }
 
-/** n nodes over `processes` children, every pair dialled at once (balancedMesh). */
-async function meshOverProcesses(n, processes) {
+/** n nodes over `processes` children, every pair dialled at once (balancedMesh), or at most `inFlight` per process. */
+async function meshOverProcesses(n, processes, inFlight) {
   const per = Math.ceil(n / processes);
   const kids = [];
   for (let p = 0; p * per < n; p++) {
@@ -142,7 +146,7 @@ async function meshOverProcesses(n, processes) {
           .filter(([a]) => owner(a) === k)
           .map(([a, b]) => [a - k.first, `127.0.0.1:${ports[b]}`]);
         const dialled = k.next('dialled');
-        k.proc.send({ cmd: 'dial', dials });
+        k.proc.send({ cmd: 'dial', dials, inFlight });
         return dialled;
       }),
     );
@@ -219,16 +223,32 @@ export async function linkSetupRows(results) {
 if (process.argv.includes('--child')) {
   await child();
 } else if (process.argv[1] === SELF) {
-  const { values } = parseArgs({ options: { 'mesh-processes': { type: 'string' } } });
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { 'mesh-processes': { type: 'string' }, 'dials-in-flight': { type: 'string' } } }));
+  } catch (err) {
+    console.error(`link-setup: ${err.message}`);
+    process.exit(2);
+  }
+  if (values['dials-in-flight'] !== undefined && values['mesh-processes'] === undefined) {
+    console.error('link-setup: --dials-in-flight goes with --mesh-processes');
+    process.exit(2);
+  }
   if (values['mesh-processes'] !== undefined) {
     // The 50-node mesh alone, over P processes.
     const processes = Number(values['mesh-processes']);
+    const inFlight = values['dials-in-flight'] === undefined ? undefined : Number(values['dials-in-flight']);
     if (!Number.isInteger(processes) || processes < 1 || processes > 50) {
       console.error('link-setup: --mesh-processes must be an integer from 1 to 50');
       process.exit(2);
     }
-    const mesh = await meshOverProcesses(50, processes);
-    console.log(`50-node full mesh over ${processes} process(es): ${(mesh.wallMs / 1000).toFixed(2)} s, ${mesh.failed} failed, ${mesh.retries} setups retried, dial p50 ${p50(mesh.dialMs).toFixed(0)} ms`);
+    if (inFlight !== undefined && (!Number.isInteger(inFlight) || inFlight < 1)) {
+      console.error('link-setup: --dials-in-flight must be a positive integer');
+      process.exit(2);
+    }
+    const mesh = await meshOverProcesses(50, processes, inFlight);
+    const limit = inFlight === undefined ? 'all dials at once' : `at most ${inFlight} dials in flight per process`;
+    console.log(`50-node full mesh over ${processes} process(es), ${limit}: ${(mesh.wallMs / 1000).toFixed(2)} s, ${mesh.failed} failed, ${mesh.retries} setups retried, dial p50 ${p50(mesh.dialMs).toFixed(0)} ms`);
     process.exit(0);
   }
   const { Results } = await import('./lib.mjs');
