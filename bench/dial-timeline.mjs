@@ -1,6 +1,8 @@
 // Where a dial's time goes: a 20-node full mesh in one process (bench/cluster.mjs, as row 4), dialled
 // one link at a time, with each step of every dial timestamped on both ends; prints the median time
-// of each step from the dial's start, dialer (D) and acceptor (A) interleaved.
+// of each step from the start of the dial's signaling session, dialer (D) and acceptor (A)
+// interleaved, with how many dials had the step. A dial set up again after a failed try
+// (retrySetup) counts from its last try's session.
 //
 //   npm run -s build && node bench/dial-timeline.mjs [--nodes 20]
 //
@@ -85,9 +87,11 @@ for (const d of sessions) {
   }
 }
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-console.log(`${dials} dials of a ${n}-node mesh, one at a time; median ms from the dialer's signaling session start:`);
-for (const [key, xs] of [...byStep].map(([k, xs]) => [k, median(xs)]).sort((x, y) => x[1] - y[1])) {
-  console.log(`  ${xs.toFixed(2).padStart(6)}  ${key}`);
+if (dials < edges.length) console.log(`only ${dials} of ${edges.length} dials were proven on both ends and are counted`);
+if (dials === 0) process.exit(1);
+console.log(`${dials} dials of a ${n}-node mesh, one at a time; median ms from the dialer's signaling session start (dials with the step):`);
+for (const [key, m, count] of [...byStep].map(([k, xs]) => [k, median(xs), xs.length]).sort((x, y) => x[1] - y[1])) {
+  console.log(`  ${m.toFixed(2).padStart(6)}  ${key} (${count})`);
 }
 console.log(`dial p50 (transport.dial to its promise): ${median(cluster.dialMs).toFixed(2)} ms`);
 process.exit(0);

@@ -307,6 +307,7 @@ async function main() {
   let childExited;
   /** How the acceptors' process ended before it was told to stop (a native crash while closing), or undefined. */
   let childEarlyExit;
+  let measuring = true;
   if (PROCESSES === 2) {
     child = fork(fileURLToPath(import.meta.url), [...args, '--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let stopping = false;
@@ -318,6 +319,10 @@ async function main() {
     childExited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
         if (!stopping) childEarlyExit = signal ?? code;
+        if (measuring) {
+          console.error(`dtls-repro: the acceptors' process died during the run (${signal ?? code}); no result`);
+          process.exit(1);
+        }
         resolve();
       }),
     );
@@ -350,9 +355,9 @@ async function main() {
       console.error(`--- pair ${k} ${r.ok ? `took ${ms.toFixed(1)} ms` : `failed (${r.reason})`}; libdatachannel log of this pair:`);
       console.error(verboseLines.join('\n'));
     }
-    // Give the acceptor a moment to report, then tear the pair down (with --keep: at the end).
+    // Give the acceptor a moment to report, then tear the pair down (with --keep: at the end, if it connected).
     await new Promise((res) => setTimeout(res, 5));
-    if (KEEP) {
+    if (KEEP && r.ok) {
       kept.push({ d, socket });
       return;
     }
@@ -367,6 +372,7 @@ async function main() {
   const wall0 = now();
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   const wall = now() - wall0;
+  measuring = false;
   for (const { d, socket } of kept) {
     d.close();
     socket.end();
@@ -403,6 +409,11 @@ async function main() {
       [...failed.reduce((m, r) => m.set(r.reason, (m.get(r.reason) ?? 0) + 1), new Map())],
     ),
     p50: pct(0.5),
+    // From applying the answer to the channel open: DTLS, SCTP and the channel (and ICE, where it was not done yet).
+    answerToOpenP50: (() => {
+      const xs = results.filter((r) => r.ok && r.events.answerApplied !== undefined).map((r) => r.events.open - r.events.answerApplied).sort((a, b) => a - b);
+      return xs.length ? xs[Math.floor(xs.length / 2)] : NaN;
+    })(),
     p90: pct(0.9),
     p99: pct(0.99),
     max: ok.length ? Math.max(...ok) : NaN,
@@ -420,7 +431,7 @@ async function main() {
     console.log(
       `order=${ORDER} processes=${PROCESSES} parallel=${PARALLEL} log=${LOG} load=${LOAD}: ` +
         `${summary.failed}/${summary.pairs} failed ${JSON.stringify(summary.failReasons)}; ` +
-        `setup ms p50 ${f(summary.p50)} p90 ${f(summary.p90)} p99 ${f(summary.p99)} max ${f(summary.max)}; ` +
+        `setup ms p50 ${f(summary.p50)} p90 ${f(summary.p90)} p99 ${f(summary.p99)} max ${f(summary.max)}; answer applied to channel open p50 ${f(summary.answerToOpenP50)}; ` +
         `${summary.from30to900ms} in 30-900 ms, ${summary.over900ms} over 900 ms; wall ${(wall / 1000).toFixed(1)} s${KEEP ? ' (pairs kept)' : ''}; ` +
         `libdatachannel log ${JSON.stringify(summary.libdatachannelLog)}` +
         (childEarlyExit !== undefined ? `; the acceptors' process died early (${childEarlyExit})` : ''),
