@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 import { WebRtcTransport } from '../dist/main/transport/webrtc.js';
 import { Cluster } from './cluster.mjs';
+import { percentile } from './lib.mjs';
 
 /** Handler -> step name; each step is stamped once per session, the first time its handler runs (onIceState: with 'connected'). */
 const STEPS = {
@@ -86,12 +87,11 @@ for (const d of sessions) {
     }
   }
 }
-const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 if (dials < edges.length) console.log(`only ${dials} of ${edges.length} dials were proven on both ends and are counted`);
 if (dials === 0) process.exit(1);
 console.log(`${dials} dials of a ${n}-node mesh, one at a time; median ms from the dialer's signaling session start (dials with the step):`);
-for (const [key, m, count] of [...byStep].map(([k, xs]) => [k, median(xs), xs.length]).sort((x, y) => x[1] - y[1])) {
+for (const [key, m, count] of [...byStep].map(([k, xs]) => [k, percentile(xs, 0.5), xs.length]).sort((x, y) => x[1] - y[1])) {
   console.log(`  ${m.toFixed(2).padStart(6)}  ${key} (${count})`);
 }
-console.log(`dial p50 (transport.dial to its promise): ${median(cluster.dialMs).toFixed(2)} ms`);
+console.log(`dial p50 (transport.dial to its promise): ${percentile(cluster.dialMs, 0.5).toFixed(2)} ms`);
 process.exit(0);

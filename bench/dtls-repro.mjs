@@ -388,10 +388,11 @@ async function main() {
 
   const ok = results.filter((r) => r.ok).map((r) => r.ms);
   const failed = results.filter((r) => !r.ok);
-  const pct = (q) => {
-    const s = [...ok].sort((a, b) => a - b);
+  const pctOf = (xs, q) => {
+    const s = [...xs].sort((a, b) => a - b);
     return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : NaN;
   };
+  const pct = (q) => pctOf(ok, q);
   const acceptorByK = new Map(acceptorResults.map((a) => [a.events.k, a.events]));
   for (const r of results) r.acceptorEvents = acceptorByK.get(r.k) ?? {};
   const logTotals = new Map(logCounts);
@@ -410,10 +411,7 @@ async function main() {
     ),
     p50: pct(0.5),
     // From applying the answer to the channel open: DTLS, SCTP and the channel (and ICE, where it was not done yet).
-    answerToOpenP50: (() => {
-      const xs = results.filter((r) => r.ok && r.events.answerApplied !== undefined).map((r) => r.events.open - r.events.answerApplied).sort((a, b) => a - b);
-      return xs.length ? xs[Math.floor(xs.length / 2)] : NaN;
-    })(),
+    answerToOpenP50: pctOf(results.filter((r) => r.ok && r.events.answerApplied !== undefined).map((r) => r.events.open - r.events.answerApplied), 0.5),
     p90: pct(0.9),
     p99: pct(0.99),
     max: ok.length ? Math.max(...ok) : NaN,

@@ -15,9 +15,9 @@
 // same parallelism, load and processes, from creating the dialer's PeerConnection to its
 // DataChannel open. Like the mesh,
 // which keeps every link it set up, the pairs stay connected until the run ends (--keep): each
-// live connection makes the next setup slower (libjuice's poll thread scans every socket of the
-// process on each wake-up). The one-at-a-time row also gives the p50 of pairs closed right after
-// their setup, as in a process that holds no other connection.
+// live connection of a process makes the next setup slower (BENCHMARKS.md, "Link setup"). A row of
+// its own gives the ratio to pairs closed right after their setup, as in a process that holds no
+// other connection.
 // The 50-node mesh runs MESH_RUNS times, for the node and for the bare pairs; the row is the median.
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -178,7 +178,6 @@ async function meshOverProcesses(n, processes, inFlight) {
 
 const p50 = (xs) => percentile(xs, 0.5);
 const p99 = (xs) => percentile(xs, 0.99);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function linkSetupRows(results) {
   const n = 20;
@@ -220,8 +219,8 @@ export async function linkSetupRows(results) {
   const failed = meshes.reduce((sum, m) => sum + m.failed, 0);
   const bareFailed = bareMeshes.reduce((sum, m) => sum + m.failed, 0);
   const bareDied = bareMeshes.filter((m) => m.acceptorProcessDied !== undefined).map((m) => m.acceptorProcessDied);
-  const mesh = meshes.find((m) => m.wallMs / 1000 === median(walls));
-  results.add(4, `${big}-node full mesh fully linked (${bigLinks} dials at once, 2 processes; median of ${MESH_RUNS})`, 's', median(walls), '< 5', { runsS: walls, failedTotal: failed, retries: meshes.map((m) => m.retries), dialP50Ms: p50(mesh.dialMs), dialP99Ms: p99(mesh.dialMs), baseline: median(bareWalls), bareRunsS: bareWalls, ...(bareDied.length ? { bareAcceptorProcessDied: bareDied } : {}), baselineName: `bare pairs, ${bigLinks} at once, 2 processes, kept, median of ${MESH_RUNS} (s; ${bareFailed} failed)` });
+  const mesh = meshes.find((m) => m.wallMs / 1000 === p50(walls));
+  results.add(4, `${big}-node full mesh fully linked (${bigLinks} dials at once, 2 processes; median of ${MESH_RUNS})`, 's', p50(walls), '< 5', { runsS: walls, failedTotal: failed, retries: meshes.map((m) => m.retries), dialP50Ms: p50(mesh.dialMs), dialP99Ms: p99(mesh.dialMs), baseline: p50(bareWalls), bareRunsS: bareWalls, ...(bareDied.length ? { bareAcceptorProcessDied: bareDied } : {}), baselineName: `bare pairs, ${bigLinks} at once, 2 processes, kept, median of ${MESH_RUNS} (s; ${bareFailed} failed)` });
   results.add(4, `failed dials in the ${MESH_RUNS} runs of the ${big}-node mesh`, 'dials', failed, '<= 0', { baseline: bareFailed, baselineName: `bare pairs failed in their ${MESH_RUNS} runs` });
   for (const m of meshes) if (m.failed) console.log(`  ${m.failed} dial(s) failed: ${m.failures.join('; ')}`);
   if (bareDied.length) console.log(`  the bare pairs' acceptor process died after ${bareDied.length} of the runs had measured (${bareDied.join(', ')})`);
